@@ -1,0 +1,146 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Compiler strictness as a habit: Swift 6 language mode everywhere, explicit existentials,
+// and imports internal unless a module re-exports a type on purpose.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "docket",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "docket-gateway", targets: ["Gateway"]),
+        .executable(name: "docket-worker", targets: ["Worker"]),
+        .executable(name: "docket-scheduler", targets: ["Scheduler"]),
+        .executable(name: "docketctl", targets: ["Docketctl"]),
+        .executable(name: "helpdesk-sim", targets: ["HelpDeskSim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // C libraries behind system-library targets: a module map and a shim header, nothing else.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Thin safe clients over the C libraries; C types never leave these modules.
+        .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
+        .target(name: "Curl", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+
+        // Pure modules: no I/O.
+        .target(
+            name: "StandardWebhooks",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Model", swiftSettings: swiftSettings),
+
+        // Semantics on top of the clients.
+        .target(name: "Queue", dependencies: ["Redis", "Model"], swiftSettings: swiftSettings),
+        .target(name: "Store", dependencies: ["Postgres", "Model"], swiftSettings: swiftSettings),
+
+        // What every process shares: options, logging, metrics/health endpoint, lifecycle.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // One executable each.
+        .executableTarget(
+            name: "Gateway",
+            dependencies: [
+                "Runtime", "Queue", "Redis", "Model", "StandardWebhooks",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Worker",
+            dependencies: ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Scheduler",
+            dependencies: ["Runtime", "Store", "Postgres", "Curl", "Model"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "Docketctl",
+            dependencies: ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HelpDeskSim",
+            dependencies: [
+                "Runtime", "Curl", "StandardWebhooks", "Model",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: shared services from the environment, private servers for fault tests, child processes.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks"], swiftSettings: swiftSettings),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "QueueTests", dependencies: ["Queue", "Redis", "Model", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Queue", "Redis", "Model", "StandardWebhooks", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["Worker", "Queue", "Store", "Redis", "Postgres", "Model", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SchedulerTests",
+            dependencies: ["Scheduler", "HelpDeskSim", "Store", "Postgres", "Curl", "Model", "StandardWebhooks", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "DocketctlTests",
+            dependencies: ["Docketctl", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SystemTests",
+            dependencies: ["Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,29 @@
+import Postgres
+import Runtime
+import Store
+
+/// `docketctl migrate`: brings the database to the latest schema; idempotent and safe to run concurrently (DESIGN §3.1).
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Create or upgrade the Postgres schema (idempotent; takes an advisory lock)."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    init() {}
+
+    func run() async throws {
+        let client = PostgresClient(url: database.databaseURL)
+        defer { client.shutdown() }
+        let applied = try await client.withConnection { connection in
+            try Migrator().migrate(connection)
+        }
+        if applied.isEmpty {
+            print("schema is up to date (version \(Migrator.latestVersion))")
+        } else {
+            let versions = applied.map(String.init).joined(separator: ", ")
+            print("applied migration\(applied.count == 1 ? "" : "s") \(versions)")
+        }
+    }
+}

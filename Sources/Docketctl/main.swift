@@ -1,0 +1,3 @@
+import Runtime
+
+await DocketMain.run(DocketctlCommand.self)

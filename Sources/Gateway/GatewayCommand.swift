@@ -1,0 +1,110 @@
+import Redis
+import Runtime
+import StandardWebhooks
+
+/// `docket-gateway`: verifies Standard Webhooks verdicts and enqueues them to the Redis stream (DESIGN §3.4).
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "docket-gateway",
+        abstract: "Receive signed review verdicts, validate them and enqueue them to Redis."
+    )
+
+    @OptionGroup var common: CommonOptions
+
+    // No default shown in --help: the value is a secret.
+    @Option(
+        name: .customLong("webhook-secret"),
+        help: ArgumentHelp(
+            "Signing secrets, whsec_..., space-separated for rotation (env DOCKET_WEBHOOK_SECRET; required).",
+            valueName: "secrets")
+    )
+    var webhookSecret: String?
+
+    @Option(name: .customLong("host"), help: ArgumentHelp("Address to listen on (env DOCKET_GATEWAY_HOST).", valueName: "host"))
+    var host: String = DocketEnvironment.string("DOCKET_GATEWAY_HOST", default: "127.0.0.1")
+
+    @Option(name: .customLong("port"), help: ArgumentHelp("Port to listen on (env DOCKET_GATEWAY_PORT).", valueName: "port"))
+    var port: Int = DocketEnvironment.int("DOCKET_GATEWAY_PORT", default: 8080)
+
+    @Option(
+        name: .customLong("trusted-proxies"),
+        help: ArgumentHelp(
+            "Comma-separated CIDRs of reverse proxies whose X-Forwarded-For/Forwarded/X-Request-ID are believed (env DOCKET_TRUSTED_PROXIES).",
+            valueName: "cidrs")
+    )
+    var trustedProxies: String = DocketEnvironment.string("DOCKET_TRUSTED_PROXIES", default: TrustedProxies.localDefault)
+
+    @Option(
+        name: .customLong("max-body-bytes"),
+        help: ArgumentHelp("Largest accepted body; larger ones get 413 (env DOCKET_MAX_BODY_BYTES).", valueName: "bytes"))
+    var maxBodyBytes: Int = DocketEnvironment.int("DOCKET_MAX_BODY_BYTES", default: 65536)
+
+    @Option(
+        name: .customLong("max-backlog"),
+        help: ArgumentHelp("Events-stream length at which webhooks get 503 + Retry-After (env DOCKET_MAX_BACKLOG).", valueName: "entries"))
+    var maxBacklog: Int = DocketEnvironment.int("DOCKET_MAX_BACKLOG", default: 1_000_000)
+
+    @Option(
+        name: .customLong("dedupe-ttl-s"),
+        help: ArgumentHelp("Seconds a webhook id is remembered for dedupe (env DOCKET_DEDUPE_TTL_S).", valueName: "seconds"))
+    var dedupeTTLSeconds: Int = DocketEnvironment.int("DOCKET_DEDUPE_TTL_S", default: 86400)
+
+    @Option(
+        name: .customLong("redis-pool-size"),
+        help: ArgumentHelp("Auto-pipelining Redis connections, used round-robin.", valueName: "n"))
+    var redisPoolSize: Int = 2
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port (DOCKET_GATEWAY_PORT) must be 0-65535, got \(port)") }
+        guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes (DOCKET_MAX_BODY_BYTES) must be at least 1, got \(maxBodyBytes)") }
+        guard maxBacklog >= 1 else { throw ValidationError("--max-backlog (DOCKET_MAX_BACKLOG) must be at least 1, got \(maxBacklog)") }
+        guard dedupeTTLSeconds >= 1 else { throw ValidationError("--dedupe-ttl-s (DOCKET_DEDUPE_TTL_S) must be at least 1, got \(dedupeTTLSeconds)") }
+        guard (1...64).contains(redisPoolSize) else { throw ValidationError("--redis-pool-size must be 1-64, got \(redisPoolSize)") }
+    }
+
+    /// The configuration these options describe; the error is one line naming the bad setting.
+    func makeConfiguration() throws(ConfigurationError) -> GatewayConfiguration {
+        let secretText = webhookSecret ?? DocketEnvironment.optionalString("DOCKET_WEBHOOK_SECRET")
+        guard let secretText, !secretText.allSatisfy(\.isWhitespace) else {
+            throw ConfigurationError("DOCKET_WEBHOOK_SECRET is not set: the gateway needs at least one whsec_ secret")
+        }
+        let secrets: [WebhookSecret]
+        do {
+            secrets = try WebhookSecret.list(secretText)
+        } catch {
+            throw ConfigurationError("DOCKET_WEBHOOK_SECRET is invalid: \(error)")
+        }
+        let redis: RedisConfiguration
+        do {
+            redis = try GatewayConfiguration.redisConfiguration(url: common.redisURL)
+        } catch {
+            throw ConfigurationError("DOCKET_REDIS_URL (--redis-url) is invalid: \(error.message)")
+        }
+        return GatewayConfiguration(
+            secrets: secrets,
+            redis: redis,
+            redisPrefix: common.redisPrefix,
+            redisPoolSize: redisPoolSize,
+            host: host,
+            port: port,
+            trustedProxies: try TrustedProxies(parsing: trustedProxies),
+            maxBodyBytes: maxBodyBytes,
+            maxBacklog: maxBacklog,
+            dedupeTTLSeconds: dedupeTTLSeconds
+        )
+    }
+
+    func run() async throws {
+        let configuration = try makeConfiguration()
+        let logger = common.makeLogger(label: "docket-gateway")
+        let shutdown = ShutdownFlag()
+        let application = buildApplication(configuration: configuration, logger: logger, shutdown: shutdown)
+        logger.info("docket-gateway starting", metadata: [
+            "address": "\(configuration.host):\(configuration.port)",
+            "redis": "\(configuration.redis.redactedURL)",
+            "prefix": "\(configuration.redisPrefix)",
+            "secrets": "\(configuration.secrets.count)",
+        ])
+        try await DocketProcess.run(services: [application], logger: logger, shutdown: shutdown)
+    }
+}

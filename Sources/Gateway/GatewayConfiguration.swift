@@ -1,0 +1,33 @@
+import Redis
+import StandardWebhooks
+
+/// Everything the gateway needs to run, filled from flags and `DOCKET_*` variables by `GatewayCommand` (or by tests).
+struct GatewayConfiguration: Sendable {
+    /// Secrets any one of which may sign a webhook (several during rotation).
+    var secrets: [WebhookSecret]
+    /// Redis, with timeouts short enough that an unreachable server becomes a 503 within about a second.
+    var redis: RedisConfiguration
+    /// `{PREFIX}:events` etc.
+    var redisPrefix: String = "docket"
+    /// Auto-pipelining connections used round-robin.
+    var redisPoolSize: Int = 2
+    var host: String = "127.0.0.1"
+    /// 0 picks a free port (tests).
+    var port: Int = 8080
+    var trustedProxies: TrustedProxies = TrustedProxies(blocks: [])
+    var maxBodyBytes: Int = 65536
+    var maxBacklog: Int = 1_000_000
+    var dedupeTTLSeconds: Int = 86400
+    /// How far `webhook-timestamp` may be from now, either way (DESIGN §3.5).
+    var signatureToleranceSeconds: Int = 300
+    /// How often `/readyz`'s cached PING is refreshed.
+    var readinessInterval: Duration = .milliseconds(500)
+
+    /// Connect within 500 ms and give each pipelined batch 1 s: beyond that Redis counts as unreachable (a 503).
+    static func redisConfiguration(url: String) throws(RedisError) -> RedisConfiguration {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.connectTimeout = .milliseconds(500)
+        configuration.commandTimeout = .seconds(1)
+        return configuration
+    }
+}

@@ -1,0 +1,240 @@
+public import Model
+public import Redis
+
+/// Redis Streams semantics for Docket's events: enqueue with dedupe, consume through the `workers` group,
+/// acknowledge, retry later, dead-letter, reclaim, and replay (DESIGN §3.6, §4).
+///
+/// Gateway calls go through a `RedisClient` (auto-pipelined); consumer and operator calls take a `RedisConnection`
+/// and run on the thread that owns it (`RedisClient.withConnection`).
+public struct EventQueue: Sendable {
+    public let keys: QueueKeys
+
+    public init(keys: QueueKeys) {
+        self.keys = keys
+    }
+
+    public init(prefix: String) {
+        self.init(keys: QueueKeys(prefix: prefix))
+    }
+
+    // MARK: - Gateway
+
+    /// Adds an event unless its webhook id was seen within `dedupeTTLSeconds` or the backlog is at `maxBacklog`.
+    /// Returns only after Redis answered: `.accepted` means the entry is in the stream.
+    public func enqueue(
+        _ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int, on client: RedisClient
+    ) async throws -> EnqueueOutcome {
+        let reply = try await client.evalScript(
+            QueueScripts.enqueue,
+            keys: [RedisArgument(keys.events), RedisArgument(keys.seen(envelope.webhookId))],
+            args: enqueueArguments(envelope, dedupeTTLSeconds: dedupeTTLSeconds, maxBacklog: maxBacklog)
+        )
+        return try Self.outcome(reply)
+    }
+
+    /// The same enqueue on a connection the caller owns.
+    public func enqueue(
+        _ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int, on connection: RedisConnection
+    ) throws -> EnqueueOutcome {
+        let reply = try connection.evalScript(
+            QueueScripts.enqueue,
+            keys: [RedisArgument(keys.events), RedisArgument(keys.seen(envelope.webhookId))],
+            args: enqueueArguments(envelope, dedupeTTLSeconds: dedupeTTLSeconds, maxBacklog: maxBacklog)
+        )
+        return try Self.outcome(reply)
+    }
+
+    /// Entries in the events stream: accepted and not yet applied.
+    public func backlog(on client: RedisClient) async throws -> Int {
+        try await client.send("XLEN", RedisArgument(keys.events)).int ?? 0
+    }
+
+    private func enqueueArguments(_ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int) -> [RedisArgument] {
+        var args: [RedisArgument] = [RedisArgument(dedupeTTLSeconds), RedisArgument(maxBacklog), RedisArgument(QueueKeys.group)]
+        for field in envelope.fields {
+            args.append(RedisArgument(field.name))
+            args.append(RedisArgument(bytes: field.value))
+        }
+        return args
+    }
+
+    private static func outcome(_ reply: RESPValue) throws -> EnqueueOutcome {
+        guard let parts = reply.array, let verdict = parts.first?.string else {
+            throw RedisError.unexpectedReply("an enqueue outcome", reply)
+        }
+        switch verdict {
+        case "accepted":
+            guard parts.count == 2, let id = parts[1].string else { throw RedisError.unexpectedReply("an entry id", reply) }
+            return .accepted(entryId: id)
+        case "duplicate": return .duplicate
+        case "backlog": return .overBacklog
+        default: throw RedisError.unexpectedReply("accepted, duplicate or backlog", reply)
+        }
+    }
+
+    // MARK: - Consumers
+
+    /// Creates the `workers` group at id 0 (and the stream) when missing; an existing group is left alone.
+    public func ensureGroup(_ connection: RedisConnection) throws {
+        do {
+            try connection.send("XGROUP", "CREATE", RedisArgument(keys.events), RedisArgument(QueueKeys.group), "0", "MKSTREAM")
+        } catch let error as RedisError where error.serverErrorPrefix == "BUSYGROUP" {
+            return
+        }
+    }
+
+    /// Reads up to `count` entries for `consumer`: its own pending entries when `pending` is true, otherwise new ones,
+    /// blocking up to `blockMilliseconds` (0 = don't block). Re-creates the group if Redis lost it (NOGROUP).
+    public func read(
+        _ connection: RedisConnection, consumer: String, count: Int, blockMilliseconds: Int, pending: Bool
+    ) throws -> [StreamEntry] {
+        var command: [RedisArgument] = ["XREADGROUP", "GROUP", RedisArgument(QueueKeys.group), RedisArgument(consumer),
+                                        "COUNT", RedisArgument(count)]
+        if !pending && blockMilliseconds > 0 {
+            command += ["BLOCK", RedisArgument(blockMilliseconds)]
+        }
+        command += ["STREAMS", RedisArgument(keys.events), pending ? "0" : ">"]
+        let reply: RESPValue
+        do {
+            reply = try connection.send(command)
+        } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
+            try ensureGroup(connection)
+            reply = try connection.send(command)
+        }
+        guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else {
+            if reply.isNull { return [] }
+            throw RedisError.unexpectedReply("an XREADGROUP reply", reply)
+        }
+        // Pending reads return entries deleted meanwhile with nil fields; they have nothing left to apply.
+        if pending, let list = first[1].array {
+            var deleted: [String] = []
+            for item in list {
+                if let pair = item.array, pair.count == 2, pair[1].isNull, let id = pair[0].string { deleted.append(id) }
+            }
+            if !deleted.isEmpty { _ = try acknowledge(connection, ids: deleted) }
+        }
+        return try StreamEntry.decodeList(first[1])
+    }
+
+    /// Acknowledges and deletes applied entries; returns how many were still pending.
+    @discardableResult
+    public func acknowledge(_ connection: RedisConnection, ids: [String]) throws -> Int {
+        guard !ids.isEmpty else { return 0 }
+        let reply = try connection.evalScript(
+            QueueScripts.acknowledge, keys: [RedisArgument(keys.events)],
+            args: [RedisArgument(QueueKeys.group)] + ids.map { RedisArgument($0) })
+        return reply.int ?? 0
+    }
+
+    /// Moves pending entry `entryId` into the retry set, due at `dueAtMilliseconds`, carrying `envelope` (whose attempt
+    /// the caller has already increased). False when the entry was no longer pending.
+    @discardableResult
+    public func scheduleRetry(
+        _ connection: RedisConnection, entryId: String, envelope: EventEnvelope, dueAtMilliseconds: Int
+    ) throws -> Bool {
+        let reply = try connection.evalScript(
+            QueueScripts.retry, keys: [RedisArgument(keys.events), RedisArgument(keys.retry)],
+            args: [RedisArgument(QueueKeys.group), RedisArgument(entryId), RedisArgument(dueAtMilliseconds),
+                   RedisArgument(bytes: Self.retryMember(entryId: entryId, fields: envelope.fields))])
+        return reply.int == 1
+    }
+
+    /// Moves pending entry `entryId` to the dead stream: its original fields plus `error`, `attempts`, `failed_at`,
+    /// `consumer`. False when the entry was no longer pending.
+    @discardableResult
+    public func deadLetter(
+        _ connection: RedisConnection, entryId: String, fields: [(name: String, value: [UInt8])],
+        reason: String, attempts: Int, consumer: String, failedAtMilliseconds: Int
+    ) throws -> Bool {
+        var args: [RedisArgument] = [RedisArgument(QueueKeys.group), RedisArgument(entryId)]
+        for field in fields where !DeadLetter.failureFields.contains(field.name) {
+            args.append(RedisArgument(field.name))
+            args.append(RedisArgument(bytes: field.value))
+        }
+        args += ["error", RedisArgument(reason), "attempts", RedisArgument(attempts),
+                 "failed_at", RedisArgument(failedAtMilliseconds), "consumer", RedisArgument(consumer)]
+        let reply = try connection.evalScript(
+            QueueScripts.deadLetter, keys: [RedisArgument(keys.events), RedisArgument(keys.dead)], args: args)
+        return reply.int == 1
+    }
+
+    /// Moves up to `limit` retries due by `nowMilliseconds` back onto the events stream; returns how many moved.
+    @discardableResult
+    public func promoteDueRetries(_ connection: RedisConnection, nowMilliseconds: Int, limit: Int) throws -> Int {
+        let reply = try connection.evalScript(
+            QueueScripts.promote, keys: [RedisArgument(keys.retry), RedisArgument(keys.events)],
+            args: [RedisArgument(nowMilliseconds), RedisArgument(limit), RedisArgument(QueueKeys.group)])
+        return reply.int ?? 0
+    }
+
+    /// Entries pending longer than `minIdleMilliseconds`, with their owner and delivery count (oldest first).
+    public func stalePending(_ connection: RedisConnection, minIdleMilliseconds: Int, count: Int) throws -> [PendingEntry] {
+        let reply = try connection.send(
+            "XPENDING", RedisArgument(keys.events), RedisArgument(QueueKeys.group), "IDLE", RedisArgument(minIdleMilliseconds),
+            "-", "+", RedisArgument(count))
+        return try PendingEntry.decodeList(reply)
+    }
+
+    /// Claims for `consumer` entries idle longer than `minIdleMilliseconds`, from `cursor` on (XAUTOCLAIM).
+    public func claim(
+        _ connection: RedisConnection, consumer: String, minIdleMilliseconds: Int, cursor: String, count: Int
+    ) throws -> ClaimResult {
+        let reply = try connection.send(
+            "XAUTOCLAIM", RedisArgument(keys.events), RedisArgument(QueueKeys.group), RedisArgument(consumer),
+            RedisArgument(minIdleMilliseconds), RedisArgument(cursor), "COUNT", RedisArgument(count))
+        guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
+            throw RedisError.unexpectedReply("an XAUTOCLAIM reply", reply)
+        }
+        let deleted = parts.count > 2 ? (parts[2].array ?? []).compactMap(\.string) : []
+        return ClaimResult(nextCursor: next, entries: try StreamEntry.decodeList(parts[1]), deletedIds: deleted)
+    }
+
+    /// One entry of the events stream by id, if it still exists.
+    public func event(_ connection: RedisConnection, id: String) throws -> StreamEntry? {
+        let reply = try connection.send("XRANGE", RedisArgument(keys.events), RedisArgument(id), RedisArgument(id))
+        return try StreamEntry.decodeList(reply).first
+    }
+
+    /// Binary-safe retry-set member: the source entry id (keeps members unique) and the fields, length-prefixed.
+    static func retryMember(entryId: String, fields: [(name: String, value: [UInt8])]) -> [UInt8] {
+        var member = Array(entryId.utf8)
+        member.append(UInt8(ascii: "|"))
+        for field in fields {
+            for part in [Array(field.name.utf8), field.value] {
+                member.append(contentsOf: String(part.count).utf8)
+                member.append(UInt8(ascii: ":"))
+                member.append(contentsOf: part)
+            }
+        }
+        return member
+    }
+}
+
+/// A pending entry as XPENDING reports it.
+public struct PendingEntry: Sendable, Equatable {
+    public var id: String
+    public var consumer: String
+    public var idleMilliseconds: Int
+    public var deliveries: Int
+
+    static func decodeList(_ value: RESPValue) throws -> [PendingEntry] {
+        guard let list = value.array else { throw RedisError.unexpectedReply("an XPENDING list", value) }
+        var out: [PendingEntry] = []
+        for item in list {
+            guard let f = item.array, f.count == 4, let id = f[0].string, let consumer = f[1].string,
+                  let idle = f[2].int, let deliveries = f[3].int
+            else { throw RedisError.unexpectedReply("an XPENDING entry", item) }
+            out.append(PendingEntry(id: id, consumer: consumer, idleMilliseconds: idle, deliveries: deliveries))
+        }
+        return out
+    }
+}
+
+/// What one XAUTOCLAIM call returned.
+public struct ClaimResult: Sendable, Equatable {
+    /// Where the next call continues; "0-0" when the scan is complete.
+    public var nextCursor: String
+    public var entries: [StreamEntry]
+    /// Ids that were pending but whose entries no longer exist (Redis drops them from the pending list).
+    public var deletedIds: [String]
+}

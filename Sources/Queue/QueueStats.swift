@@ -1,0 +1,76 @@
+public import Redis
+
+/// The queue's numbers an on-call person needs first.
+public struct QueueStats: Sendable, Equatable {
+    /// Entries in the events stream (accepted, not yet applied).
+    public var backlog: Int
+    /// Entries delivered to a worker and not yet acknowledged.
+    public var pending: Int
+    /// Events waiting in the retry set.
+    public var retrying: Int
+    /// Due time (Unix ms) of the next retry, if any.
+    public var nextRetryDueMilliseconds: Int?
+    /// Entries in the dead stream.
+    public var dead: Int
+    /// Consumers of the group with their pending count and idle time.
+    public var consumers: [Consumer]
+
+    public init(
+        backlog: Int, pending: Int, retrying: Int, nextRetryDueMilliseconds: Int?, dead: Int, consumers: [Consumer]
+    ) {
+        self.backlog = backlog
+        self.pending = pending
+        self.retrying = retrying
+        self.nextRetryDueMilliseconds = nextRetryDueMilliseconds
+        self.dead = dead
+        self.consumers = consumers
+    }
+
+    public struct Consumer: Sendable, Equatable {
+        public var name: String
+        public var pending: Int
+        public var idleMilliseconds: Int
+
+        public init(name: String, pending: Int, idleMilliseconds: Int) {
+            self.name = name
+            self.pending = pending
+            self.idleMilliseconds = idleMilliseconds
+        }
+    }
+}
+
+extension EventQueue {
+    /// Reads backlog, pending, retrying, dead and the consumers in one pipeline.
+    public func stats(_ connection: RedisConnection) throws -> QueueStats {
+        let replies = try connection.pipeline([
+            ["XLEN", RedisArgument(keys.events)],
+            ["XPENDING", RedisArgument(keys.events), RedisArgument(QueueKeys.group)],
+            ["ZCARD", RedisArgument(keys.retry)],
+            ["ZRANGE", RedisArgument(keys.retry), "0", "0", "WITHSCORES"],
+            ["XLEN", RedisArgument(keys.dead)],
+            ["XINFO", "CONSUMERS", RedisArgument(keys.events), RedisArgument(QueueKeys.group)],
+        ])
+        // A missing stream or group (nothing ever enqueued) reads as zero, not as an error.
+        let pending = replies[1].array?.first?.int ?? 0
+        var consumers: [QueueStats.Consumer] = []
+        for item in replies[5].array ?? [] {
+            guard let flat = item.array else { continue }
+            var name = "", pendingCount = 0, idle = 0
+            var index = 0
+            while index + 1 < flat.count {
+                switch flat[index].string {
+                case "name": name = flat[index + 1].string ?? ""
+                case "pending": pendingCount = flat[index + 1].int ?? 0
+                case "idle": idle = flat[index + 1].int ?? 0
+                default: break
+                }
+                index += 2
+            }
+            consumers.append(.init(name: name, pending: pendingCount, idleMilliseconds: idle))
+        }
+        let nextDue = replies[3].array.flatMap { $0.count == 2 ? $0[1].string.flatMap { Double($0) }.map { Int($0) } : nil }
+        return QueueStats(
+            backlog: replies[0].int ?? 0, pending: pending, retrying: replies[2].int ?? 0,
+            nextRetryDueMilliseconds: nextDue, dead: replies[4].int ?? 0, consumers: consumers)
+    }
+}

@@ -1,0 +1,59 @@
+/// A Redis reply as a Swift value; nested arrays mirror XREADGROUP and XAUTOCLAIM replies.
+public enum RESPValue: Sendable, Hashable {
+    case simpleString(String)
+    case error(String)
+    case integer(Int)
+    case bulkString([UInt8])
+    case null
+    case array([RESPValue])
+
+    /// The text of a status or bulk reply (bulk decoded as UTF-8, lossily).
+    public var string: String? {
+        switch self {
+        case .simpleString(let s): return s
+        case .bulkString(let b): return String(decoding: b, as: UTF8.self)
+        default: return nil
+        }
+    }
+
+    /// An integer reply, or a status/bulk reply that holds a decimal integer.
+    public var int: Int? {
+        switch self {
+        case .integer(let i): return i
+        case .simpleString(let s): return Int(s)
+        case .bulkString(let b): return Int(String(decoding: b, as: UTF8.self))
+        default: return nil
+        }
+    }
+
+    /// The raw bytes of a bulk reply (or a status reply's UTF-8).
+    public var bytes: [UInt8]? {
+        switch self {
+        case .bulkString(let b): return b
+        case .simpleString(let s): return Array(s.utf8)
+        default: return nil
+        }
+    }
+
+    /// The elements of an array reply; `nil` for a null reply or any other type.
+    public var array: [RESPValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+
+    var kindDescription: String {
+        switch self {
+        case .simpleString: return "status"
+        case .error(let m): return "error \(m)"
+        case .integer: return "integer"
+        case .bulkString: return "bulk string"
+        case .null: return "nil"
+        case .array(let a): return "array of \(a.count)"
+        }
+    }
+}

@@ -1,0 +1,10 @@
+/// One binary-safe command argument.
+public struct RedisArgument: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+    public var bytes: [UInt8]
+
+    public init(_ string: String) { self.bytes = Array(string.utf8) }
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ integer: Int) { self.bytes = Array(String(integer).utf8) }
+    public init(stringLiteral value: String) { self.init(value) }
+    public init(integerLiteral value: Int) { self.init(value) }
+}

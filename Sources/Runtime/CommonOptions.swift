@@ -1,0 +1,48 @@
+public import ArgumentParser
+public import Logging
+
+/// Options every Docket process shares (DESIGN §3.2): Redis location and key prefix, log format and level.
+///
+/// Use as `@OptionGroup var common: CommonOptions`.
+public struct CommonOptions: ParsableArguments, Sendable {
+    @Option(
+        name: .customLong("redis-url"),
+        help: ArgumentHelp("Redis URL, redis://[:password@]host:port/db (env DOCKET_REDIS_URL).", valueName: "url")
+    )
+    public var redisURL: String = DocketEnvironment.string("DOCKET_REDIS_URL", default: "redis://127.0.0.1:6379/0")
+
+    @Option(
+        name: .customLong("redis-prefix"),
+        help: ArgumentHelp("Prefix of every Redis key, as in {PREFIX}:events (env DOCKET_REDIS_PREFIX).", valueName: "prefix")
+    )
+    public var redisPrefix: String = DocketEnvironment.string("DOCKET_REDIS_PREFIX", default: "docket")
+
+    @Option(
+        name: .customLong("log-format"),
+        help: ArgumentHelp("Log line format on stderr (env DOCKET_LOG_FORMAT).", valueName: "format")
+    )
+    public var logFormat: LogFormat = DocketEnvironment.value("DOCKET_LOG_FORMAT", default: LogFormat.text)
+
+    @Option(
+        name: .customLong("log-level"),
+        help: ArgumentHelp("Lowest level logged (env DOCKET_LOG_LEVEL).", valueName: "level")
+    )
+    public var logLevel: LogLevel = DocketEnvironment.value("DOCKET_LOG_LEVEL", default: LogLevel.info)
+
+    public init() {}
+
+    public func validate() throws {
+        if !redisURL.hasPrefix("redis://") {
+            throw ValidationError("--redis-url must be a redis:// URL, got \"\(redisURL)\"")
+        }
+        // The prefix is wrapped in braces to pin every key to one cluster slot, so it may not contain any itself.
+        if redisPrefix.isEmpty || redisPrefix.contains("{") || redisPrefix.contains("}") || redisPrefix.contains(" ") {
+            throw ValidationError("--redis-prefix must be non-empty without braces or spaces, got \"\(redisPrefix)\"")
+        }
+    }
+
+    /// Bootstraps process-wide logging from `--log-format`/`--log-level` (once per process) and returns a logger.
+    public func makeLogger(label: String) -> Logger {
+        LoggingBootstrap.bootstrap(format: logFormat, level: logLevel.level, label: label)
+    }
+}

@@ -1,0 +1,32 @@
+public import Model
+
+/// One verdict to apply: the webhook that carried it, its webhook-timestamp (orders verdicts), and the payload.
+public struct VerdictRecord: Sendable, Hashable {
+    /// The `webhook-id`: recorded in `processed_webhooks` so a redelivery changes nothing twice.
+    public var webhookId: String
+    /// The `webhook-timestamp` in Unix seconds; a verdict older than the applied one never overwrites it.
+    public var timestamp: Int
+    /// The decoded payload.
+    public var verdict: ReviewVerdict
+
+    /// Creates a record.
+    public init(webhookId: String, timestamp: Int, verdict: ReviewVerdict) {
+        self.webhookId = webhookId
+        self.timestamp = timestamp
+        self.verdict = verdict
+    }
+}
+
+/// What applying one verdict did.
+public enum VerdictOutcome: Sendable, Hashable {
+    /// The verdict is now the document's state (webhook recorded as processed).
+    case applied
+    /// The webhook id was processed before; nothing changed.
+    case duplicate
+    /// Recorded as processed, but a verdict at least as new was already applied (or won within the batch): no overwrite.
+    case stale
+    /// No `document_reviews` row has this `document_id` (yet): nothing was recorded, so a retry can still apply it.
+    case unknownDocument
+    /// The row exists but its status (`QUEUED`, `REQUEST_FAILED`) cannot take a verdict; nothing was recorded.
+    case wrongState(String)
+}

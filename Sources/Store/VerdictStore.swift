@@ -1,0 +1,209 @@
+public import Postgres
+import Model
+
+/// Applies Help Desk verdicts to `document_reviews` exactly once in effect (DESIGN §4): a batch is one statement, hence one
+/// transaction, that records each webhook id in `processed_webhooks` and updates each document with its newest verdict.
+public struct VerdictStore: Sendable {
+    /// Statuses that can take a verdict; a verdict may replace an earlier one (ordered by webhook-timestamp).
+    static let verdictTakingStatuses = ["PENDING_REVIEW", "ACCEPTED", "DECLINED"]
+
+    /// Applies a batch in one statement (autocommit: one transaction, one round trip). Parameters are parallel arrays:
+    /// $1 webhook ids, $2 document ids, $3 agent ids, $4 verdicts, $5 webhook-timestamps; they must hold distinct webhook ids.
+    /// Returns one row per input, in input order: `ord`, `outcome` (applied | stale | duplicate | unknown | <status>).
+    ///
+    /// Guarantees:
+    /// - `target` locks every touched document row in document_id order, so concurrent batches on the same documents
+    ///   serialise (no lost update, no deadlock between workers) and see each other's committed verdicts.
+    /// - A webhook id is recorded in `processed_webhooks` only when its document exists and can take a verdict, so an
+    ///   unknown document leaves no trace and a retry can still apply it; ON CONFLICT makes a redelivery a no-op.
+    /// - Per document only the newest newly recorded verdict (highest webhook-timestamp, first in the batch on a tie) is
+    ///   written, and only when newer than `last_event_ts`: an older verdict is recorded but never overwrites.
+    static let applyBatchSQL = """
+        WITH input AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
+                WITH ORDINALITY AS i(webhook_id, document_id, agent_id, verdict, ts, ord)
+        ),
+        target AS (
+            SELECT d.document_id, d.document_status
+            FROM document_reviews d
+            WHERE d.document_id = ANY ($2::text[])
+            ORDER BY d.document_id
+            FOR UPDATE
+        ),
+        seen AS (
+            SELECT p.webhook_id FROM processed_webhooks p WHERE p.webhook_id = ANY ($1::text[])
+        ),
+        recorded AS (
+            INSERT INTO processed_webhooks (webhook_id, document_id)
+            SELECT i.webhook_id, i.document_id
+            FROM input i JOIN target t ON t.document_id = i.document_id
+            WHERE t.document_status IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED')
+            ORDER BY i.webhook_id
+            ON CONFLICT (webhook_id) DO NOTHING
+            RETURNING webhook_id
+        ),
+        newest AS (
+            SELECT DISTINCT ON (i.document_id) i.document_id, i.agent_id, i.verdict, i.ts, i.ord
+            FROM input i JOIN recorded r ON r.webhook_id = i.webhook_id
+            ORDER BY i.document_id, i.ts DESC, i.ord
+        ),
+        updated AS (
+            UPDATE document_reviews d
+            SET document_status = n.verdict, agent_id = n.agent_id, reviewed_at = now(),
+                last_event_at = to_timestamp(n.ts), last_event_ts = n.ts, updated_at = now()
+            FROM newest n
+            WHERE d.document_id = n.document_id
+              AND d.document_status IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED')
+              AND (d.last_event_ts IS NULL OR d.last_event_ts < n.ts)
+            RETURNING n.ord
+        )
+        SELECT i.ord,
+            CASE
+                WHEN u.ord IS NOT NULL THEN 'applied'
+                WHEN r.webhook_id IS NOT NULL THEN 'stale'
+                WHEN s.webhook_id IS NOT NULL THEN 'duplicate'
+                WHEN t.document_id IS NULL THEN 'unknown'
+                WHEN t.document_status IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED') THEN 'duplicate'
+                ELSE t.document_status
+            END AS outcome
+        FROM input i
+        LEFT JOIN target t ON t.document_id = i.document_id
+        LEFT JOIN seen s ON s.webhook_id = i.webhook_id
+        LEFT JOIN recorded r ON r.webhook_id = i.webhook_id
+        LEFT JOIN updated u ON u.ord = i.ord
+        ORDER BY i.ord
+        """
+
+    /// How often a batch that hit a lock or serialization conflict is re-run whole before falling back to one event at a time.
+    public var conflictRetries: Int
+
+    /// Creates a store.
+    public init(conflictRetries: Int = 2) {
+        self.conflictRetries = conflictRetries
+    }
+
+    /// Applies `records` in one transaction and returns each one's outcome in input order; any error rolls back all of them.
+    public func apply(_ records: [VerdictRecord], on connection: PostgresConnection) throws(PostgresError) -> [VerdictOutcome] {
+        if records.isEmpty { return [] }
+        // Repeated webhook ids in one batch would make ON CONFLICT's choice arbitrary: only the first goes to SQL.
+        var firstIndex: [String: Int] = [:]
+        var unique: [VerdictRecord] = []
+        var sqlIndex = [Int](repeating: 0, count: records.count)
+        var repeatOf = [Int?](repeating: nil, count: records.count)
+        for (index, record) in records.enumerated() {
+            if let first = firstIndex[record.webhookId] {
+                repeatOf[index] = first
+            } else {
+                firstIndex[record.webhookId] = index
+                sqlIndex[index] = unique.count
+                unique.append(record)
+            }
+        }
+        let outcomes = try applyUnique(unique, on: connection)
+        var result: [VerdictOutcome] = []
+        result.reserveCapacity(records.count)
+        for index in records.indices {
+            if let first = repeatOf[index] {
+                // The first copy carries the effect; the repeat mirrors it (a retry or dead letter of the first covers both).
+                switch outcomes[sqlIndex[first]] {
+                case .applied, .stale, .duplicate: result.append(.duplicate)
+                case let other: result.append(other)
+                }
+            } else {
+                result.append(outcomes[sqlIndex[index]])
+            }
+        }
+        return result
+    }
+
+    /// Applies a batch in one transaction, re-running it on a lock conflict; when it fails because of an event (a data
+    /// error or a persistent conflict) it applies one event at a time, so the others still commit. Returns a result per
+    /// record; throws only errors that are no event's fault (connection lost, schema missing, ...), with nothing committed
+    /// by the failing statement.
+    public func applyIsolatingFailures(
+        _ records: [VerdictRecord], on connection: PostgresConnection
+    ) throws(PostgresError) -> [Result<VerdictOutcome, PostgresError>] {
+        var attempt = 0
+        while true {
+            do {
+                return try apply(records, on: connection).map { .success($0) }
+            } catch {
+                if error.isRetryableConflict && attempt < conflictRetries {
+                    attempt += 1
+                    continue
+                }
+                guard Self.isEventFault(error) || error.isRetryableConflict else { throw error }
+                if records.count == 1 { return [.failure(error)] }
+                break
+            }
+        }
+        var results: [Result<VerdictOutcome, PostgresError>] = []
+        results.reserveCapacity(records.count)
+        for record in records {
+            do {
+                results.append(.success(try apply([record], on: connection)[0]))
+            } catch {
+                guard Self.isEventFault(error) || error.isRetryableConflict else { throw error }
+                results.append(.failure(error))
+            }
+        }
+        return results
+    }
+
+    /// True when Postgres rejected the event's own data (SQLSTATE class 22 data exception, 23 integrity violation, or a
+    /// value the client cannot send): retrying cannot help. Anything else is the infrastructure's fault, not the event's.
+    public static func isEventFault(_ error: PostgresError) -> Bool {
+        if error.code == .decoding { return true }
+        guard error.code == .server, let state = error.sqlState else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
+    }
+
+    private func applyUnique(_ records: [VerdictRecord], on connection: PostgresConnection) throws(PostgresError) -> [VerdictOutcome] {
+        var webhookIds: [String?] = []
+        var documentIds: [String?] = []
+        var agentIds: [String?] = []
+        var verdicts: [String?] = []
+        var timestamps: [Int?] = []
+        webhookIds.reserveCapacity(records.count)
+        documentIds.reserveCapacity(records.count)
+        agentIds.reserveCapacity(records.count)
+        verdicts.reserveCapacity(records.count)
+        timestamps.reserveCapacity(records.count)
+        for record in records {
+            webhookIds.append(record.webhookId)
+            documentIds.append(record.verdict.documentId)
+            agentIds.append(record.verdict.agentId)
+            verdicts.append(record.verdict.documentStatus.rawValue)
+            timestamps.append(record.timestamp)
+        }
+        let result = try connection.query(Self.applyBatchSQL, [
+            .textArray(webhookIds), .textArray(documentIds), .textArray(agentIds), .textArray(verdicts), .intArray(timestamps),
+        ])
+        var outcomes = [VerdictOutcome?](repeating: nil, count: records.count)
+        for row in result.rows {
+            guard let ord = try row.int("ord"), (1...records.count).contains(ord) else {
+                throw PostgresError(code: .protocol, message: "verdict batch returned an ordinal outside 1...\(records.count)")
+            }
+            outcomes[ord - 1] = Self.outcome(try row.string("outcome"))
+        }
+        var complete: [VerdictOutcome] = []
+        complete.reserveCapacity(records.count)
+        for outcome in outcomes {
+            guard let outcome else {
+                throw PostgresError(code: .protocol, message: "verdict batch returned \(result.rows.count) rows for \(records.count) events")
+            }
+            complete.append(outcome)
+        }
+        return complete
+    }
+
+    private static func outcome(_ text: String) -> VerdictOutcome {
+        switch text {
+        case "applied": .applied
+        case "stale": .stale
+        case "duplicate": .duplicate
+        case "unknown": .unknownDocument
+        default: .wrongState(text)
+        }
+    }
+}

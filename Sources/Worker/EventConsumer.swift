@@ -1,0 +1,195 @@
+import Logging
+import Model
+import Queue
+import Redis
+import Runtime
+import Synchronization
+
+/// The consume loop (a `Service`): read this consumer's own pending entries, then new ones with BLOCK; apply and settle
+/// each batch; reclaim entries of dead consumers every few seconds; on an infrastructure failure back off and start over
+/// from the own pending entries. Graceful shutdown stops reading and finishes the batch in hand.
+final class EventConsumer: Service, Sendable {
+    private let configuration: WorkerConfiguration
+    private let queue: EventQueue
+    /// Dedicated to XREADGROUP, whose BLOCK would otherwise delay every other command.
+    private let reader: RedisClient
+    /// Acks, retries, dead letters, reclaim.
+    private let redis: RedisClient
+    private let processor: BatchProcessor
+    private let metrics: WorkerMetrics
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+    private let failing = Atomic<Bool>(false)
+
+    init(
+        configuration: WorkerConfiguration, queue: EventQueue, reader: RedisClient, redis: RedisClient,
+        processor: BatchProcessor, metrics: WorkerMetrics, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.queue = queue
+        self.reader = reader
+        self.redis = redis
+        self.processor = processor
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// False while the worker is backing off after a Redis or Postgres failure (for `/readyz`).
+    var isHealthy: Bool { !failing.load(ordering: .relaxed) }
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await self.consume()
+        } onGracefulShutdown: {
+            self.stopRequested.store(true, ordering: .releasing)
+        }
+    }
+
+    private var shouldStop: Bool {
+        stopRequested.load(ordering: .acquiring) || Task.isCancelled
+    }
+
+    private func consume() async {
+        var machine = ConsumerStateMachine(
+            reclaimIntervalMilliseconds: configuration.reclaimIntervalMilliseconds, now: Self.monotonicMilliseconds())
+        logger.info("Consuming", metadata: [
+            "docket.consumer": "\(configuration.consumer)", "docket.stream": "\(queue.keys.events)",
+            "docket.batch_size": "\(configuration.batchSize)",
+        ])
+        while true {
+            if shouldStop { machine.shutdownRequested() }
+            let action = machine.nextAction(now: Self.monotonicMilliseconds())
+            do {
+                switch action {
+                case .stop:
+                    logger.info("Consumer stopped", metadata: ["docket.consumer": "\(configuration.consumer)"])
+                    return
+                case .backOff(let delay):
+                    await sleep(delay)
+                case .readOwnPending:
+                    let count = try await readAndProcess(pending: true)
+                    machine.readSucceeded(.ownPending, count: count)
+                    if count > 0 { machine.batchSettled() }
+                case .readNew:
+                    let count = try await readAndProcess(pending: false)
+                    machine.readSucceeded(.new, count: count)
+                    if count > 0 { machine.batchSettled() }
+                case .reclaim:
+                    try await reclaim()
+                    machine.reclaimFinished(now: Self.monotonicMilliseconds())
+                }
+            } catch {
+                machine.infrastructureFailed()
+                logger.warning("Redis or Postgres unavailable: backing off, nothing acknowledged", metadata: [
+                    "docket.consumer": "\(configuration.consumer)", "error": "\(error)",
+                ])
+            }
+            failing.store(machine.isFailing, ordering: .relaxed)
+        }
+    }
+
+    /// Reads one batch and settles it; returns how many entries it read.
+    private func readAndProcess(pending: Bool) async throws -> Int {
+        let queue = self.queue
+        let consumer = configuration.consumer
+        let count = configuration.batchSize
+        let block = configuration.blockMilliseconds
+        let entries = try await reader.withConnection { connection in
+            try queue.read(connection, consumer: consumer, count: count, blockMilliseconds: block, pending: pending)
+        }
+        if !entries.isEmpty {
+            if pending {
+                logger.info("Re-reading own pending entries", metadata: ["docket.count": "\(entries.count)"])
+            }
+            try await processor.process(entries)
+        }
+        return entries.count
+    }
+
+    /// Dead-letters poison entries (delivered more than the limit), then claims entries idle past the visibility
+    /// timeout (looping the XAUTOCLAIM cursor) and settles them like any batch.
+    private func reclaim() async throws {
+        let queue = self.queue
+        let consumer = configuration.consumer
+        let idle = configuration.visibilityTimeoutMilliseconds
+        let maxDeliveries = configuration.maxDeliveries
+        let stale: [PendingEntry]
+        do {
+            stale = try await redis.withConnection { connection in
+                try queue.stalePending(connection, minIdleMilliseconds: idle, count: 1_000)
+            }
+        } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
+            // Redis lost the stream (restarted without persistence): nothing to reclaim; reads re-create the group.
+            return
+        }
+        for entry in stale where entry.deliveries > maxDeliveries && !shouldStop {
+            let now = processor.nowMilliseconds()
+            let buried = try await redis.withConnection { connection -> String? in
+                guard let event = try queue.event(connection, id: entry.id) else {
+                    try queue.acknowledge(connection, ids: [entry.id])
+                    return nil
+                }
+                let attempt = (try? EventEnvelope(fields: event.fields))?.attempt ?? 0
+                let moved = try queue.deadLetter(
+                    connection, entryId: entry.id, fields: event.fields, reason: "poison: delivered \(entry.deliveries) times",
+                    attempts: attempt + 1, consumer: consumer, failedAtMilliseconds: now)
+                return moved ? BatchProcessor.webhookId(event.fields) : nil
+            }
+            if let webhookId = buried {
+                metrics.count(.dead)
+                logger.warning("Poison event dead-lettered", metadata: [
+                    "docket.entry_id": "\(entry.id)", "docket.webhook_id": "\(webhookId)",
+                    "docket.deliveries": "\(entry.deliveries)", "docket.previous_consumer": "\(entry.consumer)",
+                ])
+            }
+        }
+
+        var cursor = "0-0"
+        var rounds = 0
+        let count = configuration.batchSize
+        repeat {
+            let start = cursor
+            let claimed: ClaimResult
+            do {
+                claimed = try await redis.withConnection { connection in
+                    try queue.claim(connection, consumer: consumer, minIdleMilliseconds: idle, cursor: start, count: count)
+                }
+            } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
+                return
+            }
+            if !claimed.deletedIds.isEmpty {
+                logger.info("Reclaim found entries deleted while pending; acknowledging them", metadata: [
+                    "docket.ids": "\(claimed.deletedIds.joined(separator: ","))",
+                ])
+                let ids = claimed.deletedIds
+                _ = try await redis.withConnection { connection in try queue.acknowledge(connection, ids: ids) }
+            }
+            if !claimed.entries.isEmpty {
+                metrics.reclaimed.increment(by: claimed.entries.count)
+                logger.info("Reclaimed entries idle past the visibility timeout", metadata: [
+                    "docket.count": "\(claimed.entries.count)", "docket.consumer": "\(consumer)",
+                ])
+                try await processor.process(claimed.entries)
+            }
+            cursor = claimed.nextCursor
+            rounds += 1
+        } while cursor != "0-0" && rounds < 1_000 && !shouldStop
+    }
+
+    /// Sleeps `duration` in short steps so a shutdown request is noticed promptly.
+    private func sleep(_ duration: Duration) async {
+        let deadline = ContinuousClock.now + duration
+        while !shouldStop, ContinuousClock.now < deadline {
+            let step = min(.milliseconds(100), deadline - ContinuousClock.now)
+            try? await Task.sleep(for: step)
+        }
+    }
+
+    /// Milliseconds since the process started the consumer type, from the monotonic clock (never jumps with wall time).
+    static func monotonicMilliseconds() -> Int {
+        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+
+    private static let origin = ContinuousClock.now
+}

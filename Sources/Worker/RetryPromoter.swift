@@ -1,0 +1,88 @@
+import Logging
+import Queue
+import Redis
+import Runtime
+
+/// Moves due retries from `{P}:retry` back onto the events stream every interval (atomic Lua, bounded batch), so retries
+/// need no other process; safe with any number of workers. Also samples the stream lag gauge.
+struct RetryPromoter: Service {
+    let queue: EventQueue
+    let redis: RedisClient
+    let interval: Duration
+    let limit: Int
+    let metrics: WorkerMetrics
+    let logger: Logger
+    let nowMilliseconds: @Sendable () -> Int
+
+    func run() async throws {
+        // Cancelled (not failed) on graceful shutdown: promotion has nothing in hand worth finishing.
+        await cancelWhenGracefulShutdown {
+            await self.loop()
+        }
+    }
+
+    private func loop() async {
+        var wasFailing = false
+        var tick = 0
+        while !Task.isCancelled {
+            do {
+                // A full batch means more are due: go again at once rather than falling behind.
+                var moved = 0
+                repeat {
+                    moved = try await promoteOnce()
+                } while moved == limit && !Task.isCancelled
+                if tick % 2 == 0 { try await sampleLag() }
+                if wasFailing { logger.info("Retry promotion resumed") }
+                wasFailing = false
+            } catch {
+                if !wasFailing {
+                    logger.warning("Retry promotion failed; will try again", metadata: ["error": "\(error)"])
+                }
+                wasFailing = true
+            }
+            tick &+= 1
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func promoteOnce() async throws -> Int {
+        let queue = self.queue
+        let now = nowMilliseconds()
+        let limit = self.limit
+        let moved = try await redis.withConnection { connection in
+            try queue.promoteDueRetries(connection, nowMilliseconds: now, limit: limit)
+        }
+        if moved > 0 {
+            logger.debug("Promoted due retries", metadata: ["docket.count": "\(moved)"])
+        }
+        return moved
+    }
+
+    /// Reads the `workers` group's lag (entries not yet delivered) from XINFO GROUPS; a missing stream reads as 0.
+    private func sampleLag() async throws {
+        let reply: RESPValue
+        do {
+            reply = try await redis.send("XINFO", "GROUPS", RedisArgument(queue.keys.events))
+        } catch let error as RedisError where error.code == .server {
+            metrics.streamLag.record(0)
+            return
+        }
+        for group in reply.array ?? [] {
+            guard let flat = group.array else { continue }
+            var name: String?
+            var lag: Int?
+            var index = 0
+            while index + 1 < flat.count {
+                switch flat[index].string {
+                case "name": name = flat[index + 1].string
+                case "lag": lag = flat[index + 1].int
+                default: break
+                }
+                index += 2
+            }
+            if name == QueueKeys.group, let lag {
+                metrics.streamLag.record(lag)
+            }
+        }
+    }
+}

@@ -1,0 +1,144 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Model
+import Postgres
+import Queue
+import Redis
+import Runtime
+import Store
+
+/// `docket-worker`: consumes the events stream and applies verdicts exactly once in effect (DESIGN §3.1, §4).
+struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
+    static let configuration = CommandConfiguration(
+        commandName: "docket-worker",
+        abstract: "Consume accepted webhooks from Redis and apply the verdicts to Postgres, exactly once in effect."
+    )
+
+    static let defaultMetricsPort = 9101
+
+    @OptionGroup var common: CommonOptions
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var metrics: MetricsOptions<WorkerCommand>
+
+    @Option(help: ArgumentHelp("This worker's consumer name in the group; keep it stable across restarts to resume its own pending entries (hostname-pid by default).", valueName: "name"))
+    var consumer: String = WorkerCommand.defaultConsumerName()
+
+    @Option(name: .customLong("batch-size"), help: ArgumentHelp("Most events read and applied in one transaction (env DOCKET_BATCH_SIZE).", valueName: "n"))
+    var batchSize: Int = DocketEnvironment.int("DOCKET_BATCH_SIZE", default: 128)
+
+    @Option(name: .customLong("max-attempts"), help: ArgumentHelp("Attempts for a retryable event before it is dead-lettered (env DOCKET_MAX_ATTEMPTS).", valueName: "n"))
+    var maxAttempts: Int = DocketEnvironment.int("DOCKET_MAX_ATTEMPTS", default: 10)
+
+    @Option(name: .customLong("retry-base-ms"), help: ArgumentHelp("Retry backoff base: wait min(cap, base·2^attempt)·random (env DOCKET_RETRY_BASE_MS).", valueName: "ms"))
+    var retryBaseMilliseconds: Int = DocketEnvironment.int("DOCKET_RETRY_BASE_MS", default: 1_000)
+
+    @Option(name: .customLong("retry-cap-ms"), help: ArgumentHelp("Longest retry wait (env DOCKET_RETRY_CAP_MS).", valueName: "ms"))
+    var retryCapMilliseconds: Int = DocketEnvironment.int("DOCKET_RETRY_CAP_MS", default: 600_000)
+
+    @Option(name: .customLong("visibility-timeout-ms"), help: ArgumentHelp("Entries pending longer than this are reclaimed from their consumer (env DOCKET_VISIBILITY_TIMEOUT_MS).", valueName: "ms"))
+    var visibilityTimeoutMilliseconds: Int = DocketEnvironment.int("DOCKET_VISIBILITY_TIMEOUT_MS", default: 30_000)
+
+    @Option(name: .customLong("max-deliveries"), help: ArgumentHelp("An entry delivered more often than this is dead-lettered as poison (env DOCKET_MAX_DELIVERIES).", valueName: "n"))
+    var maxDeliveries: Int = DocketEnvironment.int("DOCKET_MAX_DELIVERIES", default: 5)
+
+    func validate() throws {
+        if consumer.isEmpty || consumer.contains(" ") {
+            throw ValidationError("--consumer must be a non-empty name without spaces, got \"\(consumer)\"")
+        }
+        if !(1...10_000).contains(batchSize) {
+            throw ValidationError("--batch-size (DOCKET_BATCH_SIZE) must be between 1 and 10000, got \(batchSize)")
+        }
+        if maxAttempts < 1 {
+            throw ValidationError("--max-attempts (DOCKET_MAX_ATTEMPTS) must be at least 1, got \(maxAttempts)")
+        }
+        if retryBaseMilliseconds < 1 {
+            throw ValidationError("--retry-base-ms (DOCKET_RETRY_BASE_MS) must be at least 1, got \(retryBaseMilliseconds)")
+        }
+        if retryCapMilliseconds < retryBaseMilliseconds {
+            throw ValidationError("--retry-cap-ms (DOCKET_RETRY_CAP_MS) must be at least the base \(retryBaseMilliseconds), got \(retryCapMilliseconds)")
+        }
+        if visibilityTimeoutMilliseconds < 100 {
+            throw ValidationError("--visibility-timeout-ms (DOCKET_VISIBILITY_TIMEOUT_MS) must be at least 100, got \(visibilityTimeoutMilliseconds)")
+        }
+        if maxDeliveries < 1 {
+            throw ValidationError("--max-deliveries (DOCKET_MAX_DELIVERIES) must be at least 1, got \(maxDeliveries)")
+        }
+    }
+
+    func run() async throws {
+        let logger = common.makeLogger(label: "docket-worker")
+        let redisConfiguration: RedisConfiguration
+        do {
+            redisConfiguration = try RedisConfiguration(url: common.redisURL)
+        } catch {
+            throw ConfigurationError("--redis-url (DOCKET_REDIS_URL) is invalid: \(error.message)")
+        }
+        var configuration = WorkerConfiguration(consumer: consumer)
+        configuration.batchSize = batchSize
+        configuration.retryPolicy = RetryPolicy(
+            base: .milliseconds(retryBaseMilliseconds), cap: .milliseconds(retryCapMilliseconds), maxAttempts: maxAttempts)
+        configuration.visibilityTimeoutMilliseconds = visibilityTimeoutMilliseconds
+        configuration.maxDeliveries = maxDeliveries
+        // BLOCK stays well below the socket timeout: hiredis drops the connection when that fires.
+        let commandTimeoutMilliseconds = BatchProcessor.nanoseconds(redisConfiguration.commandTimeout) / 1_000_000
+        configuration.blockMilliseconds = Int(max(100, min(1_000, commandTimeoutMilliseconds / 4)))
+
+        let registry = MetricsBootstrap.bootstrap()
+        let workerMetrics = WorkerMetrics()
+        let queue = EventQueue(prefix: common.redisPrefix)
+        let reader = RedisClient(configuration: redisConfiguration)
+        let redis = RedisClient(configuration: redisConfiguration)
+        let postgres = PostgresClient(url: database.databaseURL)
+        defer {
+            reader.shutdown()
+            redis.shutdown()
+            postgres.shutdown()
+        }
+
+        let processor = BatchProcessor(
+            queue: queue, store: VerdictStore(), postgres: postgres, redis: redis,
+            disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
+            metrics: workerMetrics, logger: logger,
+            random: { Double.random(in: Double.ulpOfOne...1) }, nowMilliseconds: WorkerCommand.wallClockMilliseconds)
+        let consumerService = EventConsumer(
+            configuration: configuration, queue: queue, reader: reader, redis: redis, processor: processor,
+            metrics: workerMetrics, logger: logger)
+        let promoter = RetryPromoter(
+            queue: queue, redis: redis, interval: configuration.promotionInterval, limit: configuration.promotionLimit,
+            metrics: workerMetrics, logger: logger, nowMilliseconds: WorkerCommand.wallClockMilliseconds)
+        let shutdown = ShutdownFlag()
+        let health = HealthServer(
+            port: metrics.metricsPort, registry: registry, shutdown: shutdown, logger: logger,
+            readiness: { consumerService.isHealthy })
+
+        // Shut down in reverse order: the consumer finishes its batch first, the health endpoint goes last.
+        try await DocketProcess.run(
+            services: [health, promoter, consumerService], logger: logger, shutdown: shutdown,
+            gracefulShutdownTimeout: .seconds(9))
+    }
+
+    /// `hostname-pid`: unique per process, readable in XINFO CONSUMERS.
+    static func defaultConsumerName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        let host: String
+        if gethostname(&buffer, buffer.count - 1) == 0 {
+            let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            host = String(decoding: bytes, as: UTF8.self)
+        } else {
+            host = "worker"
+        }
+        return "\(host.isEmpty ? "worker" : host)-\(getpid())"
+    }
+
+    /// Unix time in milliseconds (retry due times and `failed_at` are wall-clock, shared by every worker).
+    @Sendable static func wallClockMilliseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,29 @@
+import Runtime
+
+/// The worker's Prometheus metrics; labels are low-cardinality (the outcome only).
+struct WorkerMetrics: Sendable {
+    /// `docket_worker_events_total{outcome}`: applied, duplicate, stale, retried, dead.
+    private let events: [EventOutcomeLabel: Counter]
+    /// Entries claimed from consumers idle past the visibility timeout.
+    let reclaimed = Counter(label: "docket_worker_reclaimed_total")
+    /// Entries per applied batch.
+    let batchSize = Recorder(label: "docket_worker_batch_size", aggregate: true)
+    /// Time to apply one batch in Postgres (one transaction).
+    let applyLatency = Timer(label: "docket_worker_apply_duration_seconds")
+    /// Entries of the events stream not yet delivered to the group (XINFO GROUPS lag).
+    let streamLag = Gauge(label: "docket_worker_stream_lag")
+
+    init() {
+        var events: [EventOutcomeLabel: Counter] = [:]
+        for outcome in EventOutcomeLabel.allCases {
+            events[outcome] = Counter(label: "docket_worker_events_total", dimensions: [("outcome", outcome.rawValue)])
+        }
+        self.events = events
+    }
+
+    /// Counts `count` events that ended with `outcome`.
+    func count(_ outcome: EventOutcomeLabel, _ count: Int = 1) {
+        guard count > 0 else { return }
+        events[outcome]?.increment(by: count)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import HummingbirdTesting
+import NIOCore
+import TestSupport
+import Testing
+
+/// The built `docket-gateway` binary: configuration errors exit 2 with one line; SIGTERM drains and exits 0.
+@Suite struct GatewayProcessTests {
+    @Test func startWithoutSecretExits2WithOneLine() throws {
+        let result = try ChildProcess.run(
+            product: "docket-gateway", arguments: ["--port", "0"], environment: ["DOCKET_WEBHOOK_SECRET": ""])
+        #expect(result.status == 2)
+        let lines = result.stderr.split(whereSeparator: \.isNewline)
+        #expect(lines.count == 1)
+        #expect(result.stderr.contains("DOCKET_WEBHOOK_SECRET is not set: the gateway needs at least one whsec_ secret"))
+    }
+
+    @Test(arguments: ["not-a-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_%%%"])
+    func startWithInvalidSecretExits2WithoutEchoingIt(_ secret: String) throws {
+        let result = try ChildProcess.run(
+            product: "docket-gateway", arguments: ["--port", "0"], environment: ["DOCKET_WEBHOOK_SECRET": secret])
+        #expect(result.status == 2)
+        #expect(result.stderr.split(whereSeparator: \.isNewline).count == 1)
+        #expect(result.stderr.contains("DOCKET_WEBHOOK_SECRET"))
+        #expect(!result.stderr.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+    }
+
+    @Test func badTrustedProxiesExits2() throws {
+        let result = try ChildProcess.run(
+            product: "docket-gateway", arguments: ["--port", "0", "--trusted-proxies", "10.0.0.0/33"],
+            environment: ["DOCKET_WEBHOOK_SECRET": GatewayHarness.secretText])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("DOCKET_TRUSTED_PROXIES"))
+    }
+
+    @Test func sigtermFinishesAndExits0() async throws {
+        let port = freePort()
+        let prefix = TestEnvironment.uniquePrefix("sigterm")
+        let gateway = try ChildProcess.launch(
+            product: "docket-gateway",
+            arguments: ["--port", "\(port)"],
+            environment: [
+                "DOCKET_WEBHOOK_SECRET": GatewayHarness.secretText,
+                "DOCKET_REDIS_URL": TestEnvironment.redisURL,
+                "DOCKET_REDIS_PREFIX": prefix,
+            ])
+        defer { gateway.kill9() }
+        try await waitUntil(timeout: .seconds(20), what: "the gateway to be ready") {
+            guard gateway.isRunning else { throw GatewayExited(output: gateway.output) }
+            let status = try? await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+                try await client.get("/readyz").status
+            }
+            return status == .ok
+        }
+        let id = GatewayHarness.uniqueId()
+        let accepted = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            try await client.post(
+                "/document/update", headers: try GatewayHarness.signedHeaders(id: id, body: GatewayHarness.validBody),
+                body: ByteBuffer(string: GatewayHarness.validBody)
+            ).status
+        }
+        #expect(accepted == .accepted)
+        gateway.terminate()
+        let status = gateway.waitForExit(timeout: .seconds(15))
+        #expect(status == 0, "output: \(gateway.output)")
+        #expect(!gateway.output.contains(GatewayHarness.secretText))
+    }
+
+    struct GatewayExited: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "docket-gateway exited early: \(output)" }
+    }
+}

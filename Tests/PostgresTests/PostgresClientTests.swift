@@ -1,0 +1,81 @@
+import Postgres
+import TestSupport
+import Testing
+
+@Suite("PostgresClient")
+struct PostgresClientTests {
+    @Test func queriesFromManyTasksShareOneConnection() async throws {
+        let client = PostgresClient(url: try TestEnvironment.makeDatabase("pg-client"))
+        defer { client.shutdown() }
+        let pids = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<20 {
+                group.addTask {
+                    let row = try await client.query("SELECT pg_backend_pid() AS pid, $1::int8 AS echo", [.int(index)]).rows.first
+                    #expect(try row?.int("echo") == index)
+                    return try row?.int("pid") ?? 0
+                }
+            }
+            return try await group.reduce(into: Set<Int>()) { $0.insert($1) }
+        }
+        #expect(pids.count == 1)
+        let sum = try await client.withConnection { connection in
+            try connection.transaction { tx in
+                try tx.query("SELECT 40 + 2 AS n").rows.first?.int("n")
+            }
+        }
+        #expect(sum == 42)
+    }
+
+    @Test func recoversAfterTheBackendIsTerminated() async throws {
+        let url = try TestEnvironment.makeDatabase("pg-terminate")
+        let client = PostgresClient(url: url)
+        defer { client.shutdown() }
+        let firstPID = try #require(try await client.query("SELECT pg_backend_pid() AS pid").rows.first?.int("pid"))
+
+        let admin = try PostgresConnection(url: url)
+        #expect(try admin.query("SELECT pg_terminate_backend($1::int) AS ok", [.int(firstPID)]).rows.first?.bool("ok") == true)
+
+        let secondPID = try await Self.firstSuccess(of: client)
+        #expect(secondPID != firstPID)
+    }
+
+    @Test func recoversAfterPostgresRestarts() async throws {
+        let server = try PostgresServerProcess.start()
+        defer { server.stop() }
+        let client = PostgresClient(url: try server.makeDatabase("pg-restart"))
+        defer { client.shutdown() }
+        let firstPID = try await client.query("SELECT pg_backend_pid() AS pid").rows.first?.int("pid")
+
+        try server.restart()
+
+        let secondPID = try await Self.firstSuccess(of: client)
+        #expect(secondPID != firstPID)
+        // And it stays healthy.
+        #expect(try await client.query("SELECT 1 AS one").rows.first?.int("one") == 1)
+    }
+
+    @Test func aDownServerFailsWithAConnectionErrorThenRecovers() async throws {
+        let server = try PostgresServerProcess.start()
+        defer { server.stop() }
+        let client = PostgresClient(url: try server.makeDatabase("pg-down"))
+        defer { client.shutdown() }
+        _ = try await client.query("SELECT 1")
+        server.stop()
+        for _ in 0..<2 {
+            let error = await #expect(throws: PostgresError.self) { try await client.query("SELECT 1") }
+            #expect(error?.isConnectionError == true)
+        }
+        try server.restart()
+        #expect(try await client.query("SELECT 1 AS one").rows.first?.int("one") == 1)
+    }
+
+    /// The first call after the connection died may fail, but only with a connection error; the next one must succeed.
+    private static func firstSuccess(of client: PostgresClient) async throws -> Int? {
+        do {
+            return try await client.query("SELECT pg_backend_pid() AS pid").rows.first?.int("pid")
+        } catch let error as PostgresError {
+            #expect(error.isConnectionError, "unexpected error: \(error)")
+        }
+        return try await client.query("SELECT pg_backend_pid() AS pid").rows.first?.int("pid")
+    }
+}

@@ -1,0 +1,103 @@
+import Model
+import Postgres
+import Store
+import Testing
+@testable import Worker
+
+@Suite struct EventDispositionTests {
+    let disposition = EventDisposition(policy: RetryPolicy(base: .seconds(1), cap: .seconds(600), maxAttempts: 3))
+    let now = 1_700_000_000_000
+
+    @Test func committedOutcomesAreAcknowledged() {
+        #expect(disposition.action(for: .stored(.applied), attempt: 0, nowMilliseconds: now, random: 1) == .acknowledge(.applied))
+        #expect(disposition.action(for: .stored(.duplicate), attempt: 2, nowMilliseconds: now, random: 1) == .acknowledge(.duplicate))
+        #expect(disposition.action(for: .stored(.stale), attempt: 0, nowMilliseconds: now, random: 1) == .acknowledge(.stale))
+    }
+
+    @Test func unknownDocumentIsRetriedWithCappedJitteredBackoff() {
+        // Attempt 0 waits at most base·2^0 = 1 s; the retry carries attempt 1.
+        #expect(disposition.action(for: .stored(.unknownDocument), attempt: 0, nowMilliseconds: now, random: 1)
+            == .retry(attempt: 1, dueAtMilliseconds: now + 1_000, reason: "unknown document: no review has this documentId"))
+        // Attempt 1 waits at most 2 s; half the jitter draw gives 1 s.
+        guard case .retry(let attempt, let due, _) = disposition.action(
+            for: .stored(.unknownDocument), attempt: 1, nowMilliseconds: now, random: 0.5)
+        else {
+            Issue.record("expected a retry")
+            return
+        }
+        #expect(attempt == 2)
+        #expect(due == now + 1_000)
+    }
+
+    @Test func retryIsNeverImmediate() {
+        guard case .retry(_, let due, _) = disposition.action(
+            for: .stored(.unknownDocument), attempt: 0, nowMilliseconds: now, random: 1e-12)
+        else {
+            Issue.record("expected a retry")
+            return
+        }
+        #expect(due > now)
+    }
+
+    @Test func exhaustedRetriesAreDeadLetteredWithTheReason() {
+        // Two failures happened before; this third one uses up maxAttempts = 3.
+        let action = disposition.action(for: .stored(.unknownDocument), attempt: 2, nowMilliseconds: now, random: 1)
+        #expect(action == .deadLetter(
+            reason: "unknown document: no review has this documentId (gave up after 3 attempts)", attempts: 3))
+    }
+
+    @Test func conflictsAreRetryable() {
+        let action = disposition.action(for: .conflict("40P01 deadlock detected"), attempt: 0, nowMilliseconds: now, random: 1)
+        #expect(action == .retry(attempt: 1, dueAtMilliseconds: now + 1_000, reason: "database conflict: 40P01 deadlock detected"))
+    }
+
+    @Test func queuedDocumentIsRetriedButRequestFailedIsPermanent() {
+        guard case .retry = disposition.action(for: .stored(.wrongState("QUEUED")), attempt: 0, nowMilliseconds: now, random: 1) else {
+            Issue.record("a QUEUED document's request may still be recorded: retry")
+            return
+        }
+        #expect(disposition.action(for: .stored(.wrongState("REQUEST_FAILED")), attempt: 0, nowMilliseconds: now, random: 1)
+            == .deadLetter(reason: "document is REQUEST_FAILED: it cannot take a verdict", attempts: 1))
+    }
+
+    @Test func undecodableEventsAreDeadLetteredAtOnce() {
+        #expect(disposition.action(for: .undecodableEvent("event entry has no body field"), attempt: 0, nowMilliseconds: now, random: 1)
+            == .deadLetter(reason: "undecodable event: event entry has no body field", attempts: 1))
+        #expect(disposition.action(for: .invalidBody("invalid review verdict: body: not valid JSON"), attempt: 4, nowMilliseconds: now, random: 1)
+            == .deadLetter(reason: "invalid body: invalid review verdict: body: not valid JSON", attempts: 5))
+        #expect(disposition.action(for: .rejectedByDatabase("22008 timestamp out of range"), attempt: 0, nowMilliseconds: now, random: 1)
+            == .deadLetter(reason: "rejected by the database: 22008 timestamp out of range", attempts: 1))
+    }
+
+    @Test func millisecondsRoundUp() {
+        #expect(EventDisposition.milliseconds(.milliseconds(5)) == 5)
+        #expect(EventDisposition.milliseconds(.microseconds(5_001)) == 6)
+        #expect(EventDisposition.milliseconds(.seconds(2)) == 2_000)
+    }
+}
+
+@Suite struct FailureClassTests {
+    @Test func connectionLossIsInfrastructure() {
+        #expect(FailureClass.of(PostgresError(code: .connection, message: "server closed the connection")) == .infrastructure)
+        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "57P01", message: "terminating connection")) == .infrastructure)
+        #expect(FailureClass.eventResult(for: PostgresError(code: .connection, message: "down")) == nil)
+    }
+
+    @Test func schemaProblemsAreInfrastructureNotTheEventsFault() {
+        // A missing table must never dead-letter good events.
+        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "42P01", message: "relation does not exist")) == .infrastructure)
+        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "53300", message: "too many connections")) == .infrastructure)
+    }
+
+    @Test func dataErrorsBelongToTheEvent() {
+        let error = PostgresError(code: .server, sqlState: "22008", message: "timestamp out of range")
+        #expect(FailureClass.of(error) == .eventData)
+        #expect(FailureClass.eventResult(for: error) == .rejectedByDatabase("22008 timestamp out of range"))
+        #expect(FailureClass.of(PostgresError(code: .decoding, message: "NUL byte")) == .eventData)
+    }
+
+    @Test func conflictsAreRetryable() {
+        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "40P01", message: "deadlock detected")) == .conflict)
+        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "40001", message: "could not serialize")) == .conflict)
+    }
+}
