@@ -33,6 +33,9 @@ ensure_packages() {
     done
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     command -v redis-cli >/dev/null 2>&1 || missing+=(redis-tools)
+    # The system tests run a real nginx in front of a gateway and check ops/prometheus with promtool.
+    [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+    command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
     local need_postgres=0
     if ! pg_bin_dir >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then
         need_postgres=1

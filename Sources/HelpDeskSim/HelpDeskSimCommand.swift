@@ -127,7 +127,8 @@ struct HelpDeskSimCommand: AsyncParsableCommand {
         HelpDeskRoutes(ledger: ledger, delivery: delivery, configuration: configuration).add(to: router)
         let application = Application(
             router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil),
+            // A deep accept queue: benchmarks and schedulers open many connections in one burst.
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: nil, backlog: 4096),
             logger: logger
         )
         logger.info(

@@ -25,8 +25,10 @@ final class ReviewScheduler: Service, Sendable {
 
     private let configuration: SchedulerConfiguration
     private let classifier: RequestClassifier
-    /// Claims and recording; one connection on its own thread.
+    /// Claims, releases and stale counts; one connection on its own thread.
     private let database: PostgresClient
+    /// Writes request outcomes in batches on a connection of its own.
+    private let recorder: OutcomeRecorder
     /// LISTEN only: it blocks in poll() between notifications, so it gets its own connection and thread.
     private let listener: PostgresClient
     private let curl: CurlClient
@@ -39,6 +41,7 @@ final class ReviewScheduler: Service, Sendable {
     init(
         configuration: SchedulerConfiguration,
         database: PostgresClient,
+        recording: PostgresClient,
         listener: PostgresClient,
         curl: CurlClient,
         metrics: SchedulerMetrics,
@@ -47,6 +50,7 @@ final class ReviewScheduler: Service, Sendable {
         self.configuration = configuration
         self.classifier = RequestClassifier(policy: configuration.retryPolicy)
         self.database = database
+        self.recorder = OutcomeRecorder(database: recording, logger: logger)
         self.listener = listener
         self.curl = curl
         self.metrics = metrics
@@ -66,6 +70,8 @@ final class ReviewScheduler: Service, Sendable {
                 background.addTask { await self.listenForSubmissions(waker) }
                 background.addTask { await self.pollPeriodically(waker) }
                 background.addTask { await self.watchStaleReviews() }
+                // Cancelled only after every request has ended, so each outcome is written before it stops.
+                background.addTask { await self.recorder.run() }
                 // Requests run as child tasks of this group, so leaving it means every in-flight request has ended.
                 await withDiscardingTaskGroup { requests in
                     await self.dispatch(wakeups, waker: waker, into: &requests)
@@ -89,8 +95,10 @@ final class ReviewScheduler: Service, Sendable {
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(5))
         for await _ in wakeups {
             if isStopping || Task.isCancelled { return }
-            let free = configuration.maxInFlight - state.withLock { $0.claimed.count }
-            guard free > 0 else { continue }
+            let inFlight = state.withLock { $0.claimed.count }
+            let free = configuration.maxInFlight - inFlight
+            // Claiming a few slots at a time would cost a commit per request; wait for a useful batch unless idle.
+            guard free > 0, free >= claimThreshold || inFlight == 0 else { continue }
             let claimed: [ClaimedReview]
             do {
                 claimed = try await claim(limit: free)
@@ -110,6 +118,11 @@ final class ReviewScheduler: Service, Sendable {
                 }
             }
         }
+    }
+
+    /// Free slots worth a claim query while requests are in flight.
+    private var claimThreshold: Int {
+        max(1, configuration.maxInFlight / 8)
     }
 
     private var isStopping: Bool {
@@ -154,12 +167,20 @@ final class ReviewScheduler: Service, Sendable {
         metrics.count(decision)
         log(decision, for: review, attempt: attempt)
         // Settled either way: recorded, or left to its lease when Postgres stayed unreachable.
-        await record(decision, for: review)
+        await recorder.record(Self.outcome(of: decision, for: review.id))
         let inFlight = state.withLock { state in
             state.claimed.remove(review.id)
             return state.claimed.count
         }
         metrics.inFlight.record(inFlight)
+    }
+
+    static func outcome(of decision: RequestDecision, for id: Int) -> ReviewOutcome {
+        switch decision {
+        case .accepted(let agentId, let documentId): .accepted(id: id, agentId: agentId, documentId: documentId)
+        case .retry(let delay, let reason): .retry(id: id, error: reason, retryAfter: delay)
+        case .failed(let reason): .failed(id: id, reason: reason)
+        }
     }
 
     /// The Help Desk request for a review (DESIGN §4): JSON body, callback, and an Idempotency-Key that makes a
@@ -194,48 +215,6 @@ final class ReviewScheduler: Service, Sendable {
             )
         case .failed(let reason):
             logger.warning("Review request failed for good", metadata: metadata.merging(["reason": "\(reason)"]) { $1 })
-        }
-    }
-
-    /// Writes the decision, retrying briefly through a Postgres hiccup. Returns false when it could not: the claim
-    /// then lapses with its lease and the review is requested again (the Idempotency-Key makes that harmless).
-    @discardableResult
-    private func record(_ decision: RequestDecision, for review: ClaimedReview) async -> Bool {
-        let store = self.store
-        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
-        for _ in 0..<6 {
-            do {
-                try await database.withConnection { connection in
-                    try Self.write(decision, for: review.id, store: store, on: connection)
-                }
-                return true
-            } catch {
-                logger.warning("Could not record a review request's outcome", metadata: ["review_id": "\(review.id)", "error": "\(error)"])
-                if Task.isCancelled { return false }
-                try? await Task.sleep(for: backoff.next())
-            }
-        }
-        logger.error(
-            "Giving up recording a review request's outcome; it will be requested again when its claim lapses",
-            metadata: ["review_id": "\(review.id)"]
-        )
-        return false
-    }
-
-    private static func write(_ decision: RequestDecision, for id: Int, store: ReviewStore, on connection: PostgresConnection) throws {
-        switch decision {
-        case .accepted(let agentId, let documentId):
-            do {
-                try store.recordAccepted(id: id, agentId: agentId, documentId: documentId, on: connection)
-            } catch {
-                // Another review already holds this documentId: storing it twice would misroute its verdict.
-                guard error.sqlState == "23505" else { throw error }
-                try store.recordFailed(id: id, reason: "Help Desk answered with documentId \(documentId), which another review already has", on: connection)
-            }
-        case .retry(let delay, let reason):
-            try store.recordRetry(id: id, error: reason, retryAfter: delay, on: connection)
-        case .failed(let reason):
-            try store.recordFailed(id: id, reason: reason, on: connection)
         }
     }
 

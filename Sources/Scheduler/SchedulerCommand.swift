@@ -138,16 +138,19 @@ struct SchedulerCommand: AsyncParsableCommand, MetricsPortDefault {
         let registry = MetricsBootstrap.bootstrap()
         let configuration = schedulerConfiguration
         let database = PostgresClient(url: self.database.databaseURL)
+        let recording = PostgresClient(url: self.database.databaseURL)
         let listener = PostgresClient(url: self.database.databaseURL)
         let curl = CurlClient(maxConnections: configuration.maxInFlight)
         defer {
             curl.shutdown()
             listener.shutdown()
+            recording.shutdown()
             database.shutdown()
         }
         let scheduler = ReviewScheduler(
             configuration: configuration,
             database: database,
+            recording: recording,
             listener: listener,
             curl: curl,
             metrics: SchedulerMetrics(),

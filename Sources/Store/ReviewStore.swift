@@ -148,6 +148,31 @@ public struct ReviewStore: Sendable {
         try connection.query(Self.recordFailedSQL, [.int(id), .text(Self.truncated(reason))]).affectedRows == 1
     }
 
+    /// Writes many outcomes in one pipeline and one implicit transaction (one commit, one round trip): all or none.
+    /// A failure (e.g. a documentId another review holds, 23505) throws and writes nothing; write one at a time then.
+    public func record(_ outcomes: [ReviewOutcome], on connection: PostgresConnection) throws(PostgresError) {
+        guard !outcomes.isEmpty else { return }
+        _ = try connection.pipeline(outcomes.map(Self.statement(for:)))
+    }
+
+    /// Writes one outcome; false when the review was no longer QUEUED.
+    @discardableResult
+    public func record(_ outcome: ReviewOutcome, on connection: PostgresConnection) throws(PostgresError) -> Bool {
+        let statement = Self.statement(for: outcome)
+        return try connection.query(statement.sql, statement.params).affectedRows == 1
+    }
+
+    static func statement(for outcome: ReviewOutcome) -> (sql: String, params: [PostgresValue]) {
+        switch outcome {
+        case .accepted(let id, let agentId, let documentId):
+            (recordAcceptedSQL, [.int(id), .text(agentId), .text(documentId)])
+        case .retry(let id, let error, let delay):
+            (recordRetrySQL, [.int(id), .text(truncated(error)), .int(milliseconds(delay))])
+        case .failed(let id, let reason):
+            (recordFailedSQL, [.int(id), .text(truncated(reason))])
+        }
+    }
+
     // MARK: - Stats
 
     /// Reviews per status, in one pass over the table.

@@ -1,4 +1,5 @@
 import Curl
+import Foundation
 import Model
 import Testing
 

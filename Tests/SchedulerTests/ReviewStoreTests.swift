@@ -42,14 +42,21 @@ struct ReviewStoreTests {
         defer { harness.shutdown() }
         try await harness.submit(["https://a.example/1", "https://a.example/2"])
         let store = self.store
-        let claimed = try await harness.database.withConnection { try store.claimDue(limit: 10, lease: .milliseconds(300), on: $0) }
+        let started = ContinuousClock.now
+        let claimed = try await harness.database.withConnection { try store.claimDue(limit: 10, lease: .seconds(2), on: $0) }
         #expect(claimed.map(\.documentURL) == ["https://a.example/1", "https://a.example/2"])
         #expect(claimed.allSatisfy { $0.requestAttempts == 0 })
         #expect(try await harness.database.withConnection { try store.claimDue(limit: 10, lease: .seconds(60), on: $0) }.isEmpty)
-        try await Task.sleep(for: .milliseconds(400))
-        let retaken = try await harness.database.withConnection { try store.claimDue(limit: 10, lease: .seconds(60), on: $0) }
+        var retaken: [ClaimedReview] = []
+        let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+        while retaken.isEmpty, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            retaken = try await harness.database.withConnection { try store.claimDue(limit: 10, lease: .seconds(60), on: $0) }
+        }
+        #expect(started.duration(to: .now) >= .milliseconds(1900))
         #expect(retaken.count == 2)
-        try await harness.database.withConnection { try store.releaseClaims(ids: retaken.map(\.id), on: $0) }
+        let retakenIds = retaken.map(\.id)
+        try await harness.database.withConnection { try store.releaseClaims(ids: retakenIds, on: $0) }
         #expect(try await harness.database.withConnection { try store.claimDue(limit: 1, lease: .seconds(60), on: $0) }.count == 1)
     }
 

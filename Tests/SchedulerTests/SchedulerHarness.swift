@@ -92,17 +92,30 @@ struct SchedulerHarness: Sendable {
 
     // MARK: - Processes
 
-    /// Starts helpdesk-sim on a free port with `arguments`; returns once `/livez` answers.
+    /// Starts helpdesk-sim on a free port with `arguments`; returns once `/livez` answers and the process is still up.
+    /// Parallel tests can be handed the same "free" port: the loser exits on bind, so it is started again elsewhere.
     func startSimulator(_ arguments: [String] = []) async throws -> (process: ChildProcess, url: String) {
-        let port = freePort()
-        let process = try ChildProcess.launch(
-            product: "helpdesk-sim",
-            arguments: ["--port", "\(port)"] + arguments,
-            environment: ["DOCKET_WEBHOOK_SECRET": Self.secret]
-        )
-        let url = "http://127.0.0.1:\(port)"
-        try await waitForLive(url + "/livez", process: process)
-        return (process, url)
+        var lastError: (any Error)?
+        for _ in 0..<5 {
+            let port = freePort()
+            let process = try ChildProcess.launch(
+                product: "helpdesk-sim",
+                arguments: ["--port", "\(port)"] + arguments,
+                environment: ["DOCKET_WEBHOOK_SECRET": Self.secret]
+            )
+            let url = "http://127.0.0.1:\(port)"
+            do {
+                try await waitForLive(url + "/livez", process: process)
+                // Another test's process may have answered on this port while ours failed to bind.
+                try await Task.sleep(for: .milliseconds(300))
+                if process.isRunning { return (process, url) }
+                lastError = HarnessError(description: "helpdesk-sim exited after start:\n\(process.output)")
+            } catch {
+                lastError = error
+            }
+            process.kill9()
+        }
+        throw lastError ?? HarnessError(description: "helpdesk-sim did not start")
     }
 
     /// Starts docket-scheduler on this database against `helpDeskURL`; fast polling and backoff unless overridden

@@ -15,7 +15,7 @@ public final class ChildProcess: Sendable {
     }
 
     /// Runs `TestEnvironment.productsDirectory/product` (or `product` itself if it is an absolute path)
-    /// with `environment` merged over the current one.
+    /// with `environment` merged over the current one (less its `DOCKET_*` settings: see `Command.childEnvironment`).
     public static func launch(
         product: String,
         arguments: [String] = [],
@@ -32,7 +32,7 @@ public final class ChildProcess: Sendable {
         let process = try Subprocess(
             executable: executable,
             arguments: arguments,
-            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+            environment: Command.childEnvironment(environment),
             stdoutPath: logPath,
             stderrPath: logPath)
         return ChildProcess(process: process, logPath: logPath)

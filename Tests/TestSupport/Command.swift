@@ -9,6 +9,14 @@ struct CommandResult: Sendable {
 
 /// Runs helper binaries (psql, initdb, pg_ctl, …) to completion.
 enum Command {
+    /// The environment a child starts with: this process's, minus any `DOCKET_*` setting (other tests may set them
+    /// for a moment, and a child must see only what its own test passes), plus `overrides`. `DOCKET_TEST_*` stays.
+    static func childEnvironment(_ overrides: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment
+            .filter { !$0.key.hasPrefix("DOCKET_") || $0.key.hasPrefix("DOCKET_TEST_") }
+            .merging(overrides) { _, new in new }
+    }
+
     /// Runs `executable` and waits for it; stdout/stderr go to temporary files rather than pipes,
     /// so a chatty child can never block on a full pipe while we wait for it (exit 128+N after signal N).
     static func run(
@@ -33,7 +41,7 @@ enum Command {
         let child = try Subprocess(
             executable: path,
             arguments: arguments,
-            environment: ProcessInfo.processInfo.environment.merging(environment) { _, new in new },
+            environment: Command.childEnvironment(environment),
             workingDirectory: workingDirectory,
             stdinPath: inURL.path,
             stdoutPath: outURL.path,

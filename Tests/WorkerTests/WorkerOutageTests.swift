@@ -42,11 +42,14 @@ import TestSupport
         let ids = WorkerFixture.documentIds(TestScale.count(3_000))
         try await fixture.seedDocuments(ids)
         let worker = try fixture.launchWorker(environment: ["DOCKET_BATCH_SIZE": "20"])
-        try await fixture.enqueue(WorkerFixture.verdicts(for: ids))
+        let half = ids.count / 2
+        try await fixture.enqueue(WorkerFixture.verdicts(for: Array(ids[..<half])))
         try await waitUntil(timeout: .seconds(30), what: "work under way") {
             try await fixture.reviewedCount() > 0
         }
         server.stop()
+        // Events keep arriving while Postgres is down: the worker must hold them, not dead-letter them.
+        try await fixture.enqueue(WorkerFixture.verdicts(for: Array(ids[half...])))
         try await Task.sleep(for: .seconds(1))
         try server.restart()
         try await fixture.waitUntilDrained(reviewed: ids.count, timeout: .seconds(60), workers: [worker])

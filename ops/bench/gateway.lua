@@ -45,12 +45,12 @@ local function read_string(s, i)
 end
 
 local function parse_line(line)
-  local b = line:find('"body":"', 1, true)
-  local h = line:find('"headers":{', 1, true)
+  local _, b = line:find('"body"%s*:%s*"')
+  local _, h = line:find('"headers"%s*:%s*{')
   if not b or not h then error("not a docketctl sign line: " .. line:sub(1, 80)) end
-  local body = read_string(line, b + 8)
+  local body = read_string(line, b + 1)
   local headers = {}
-  local i = h + 11
+  local i = h + 1
   while true do
     i = line:find("[\"}]", i)
     if line:sub(i, i) == "}" then break end
@@ -124,5 +124,7 @@ function done(summary, latency, reqs)
   io.write(string.format("bench.errors %d\n", summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
   io.write(string.format("bench.p50_us %d\n", latency:percentile(50)))
   io.write(string.format("bench.p99_us %d\n", latency:percentile(99)))
-  io.write(string.format("bench.pool_size %d\n", count))
+  local pool = 0
+  for _, t in ipairs(threads) do pool = math.max(pool, t:get("count") or 0) end
+  io.write(string.format("bench.pool_size %d\n", pool))
 end

@@ -1,0 +1,128 @@
+import Logging
+import Postgres
+import Runtime
+import Store
+import Synchronization
+
+/// Group commit for request outcomes: whatever finished while the previous batch was being written goes to Postgres
+/// as the next batch, in one pipeline and one commit. One fsync per batch instead of one per request is what lets a
+/// scheduler keep up with many requests in flight.
+final class OutcomeRecorder: Sendable {
+    private struct Pending {
+        var outcome: ReviewOutcome
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private struct State {
+        var pending: [Pending] = []
+        /// Set when `run` has ended: later outcomes are refused at once rather than waiting forever.
+        var closed = false
+    }
+
+    /// Most outcomes written in one pipeline.
+    static let maxBatch = 256
+
+    private let database: PostgresClient
+    private let logger: Logger
+    private let store = ReviewStore()
+    private let state = Mutex(State())
+    private let signals: AsyncStream<Void>
+    private let signal: AsyncStream<Void>.Continuation
+
+    /// Creates a recorder writing through `database` (best a client of its own, so claims do not wait behind writes).
+    init(database: PostgresClient, logger: Logger) {
+        self.database = database
+        self.logger = logger
+        (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Records an outcome and returns once it is committed: true, or false when it could not be written (the claim
+    /// then lapses with its lease and the review is requested again, harmlessly thanks to the Idempotency-Key).
+    @discardableResult
+    func record(_ outcome: ReviewOutcome) async -> Bool {
+        await withCheckedContinuation { continuation in
+            let accepted = state.withLock { state in
+                if state.closed { return false }
+                state.pending.append(Pending(outcome: outcome, continuation: continuation))
+                return true
+            }
+            if accepted {
+                signal.yield()
+            } else {
+                continuation.resume(returning: false)
+            }
+        }
+    }
+
+    /// Writes batches until cancelled, then writes what is left and refuses anything later.
+    func run() async {
+        for await _ in signals {
+            await flush()
+        }
+        state.withLock { $0.closed = true }
+        await flush()
+    }
+
+    private func flush() async {
+        while true {
+            let batch = state.withLock { state in
+                let batch = Array(state.pending.prefix(Self.maxBatch))
+                state.pending.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty { return }
+            let written = await write(batch.map(\.outcome))
+            for (item, ok) in zip(batch, written) {
+                item.continuation.resume(returning: ok)
+            }
+        }
+    }
+
+    /// The batch in one pipeline, retried through connection failures; a statement error (say a documentId another
+    /// review holds) rolls the batch back, so then each outcome is written on its own.
+    private func write(_ outcomes: [ReviewOutcome]) async -> [Bool] {
+        let store = self.store
+        var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
+        for _ in 0..<6 {
+            do {
+                try await database.withConnection { connection in try store.record(outcomes, on: connection) }
+                return Array(repeating: true, count: outcomes.count)
+            } catch let error as PostgresError where !error.isConnectionError {
+                return await writeEach(outcomes)
+            } catch {
+                logger.warning("Could not record request outcomes; retrying", metadata: ["count": "\(outcomes.count)", "error": "\(error)"])
+                do { try await Task.sleep(for: backoff.next()) } catch { break }
+            }
+        }
+        logger.error(
+            "Giving up recording request outcomes; their reviews will be requested again when the claims lapse",
+            metadata: ["count": "\(outcomes.count)"]
+        )
+        return Array(repeating: false, count: outcomes.count)
+    }
+
+    private func writeEach(_ outcomes: [ReviewOutcome]) async -> [Bool] {
+        let store = self.store
+        var written: [Bool] = []
+        for outcome in outcomes {
+            do {
+                try await database.withConnection { connection in try Self.writeOne(outcome, store: store, on: connection) }
+                written.append(true)
+            } catch {
+                logger.error("Could not record a request outcome", metadata: ["review_id": "\(outcome.id)", "error": "\(error)"])
+                written.append(false)
+            }
+        }
+        return written
+    }
+
+    private static func writeOne(_ outcome: ReviewOutcome, store: ReviewStore, on connection: PostgresConnection) throws {
+        do {
+            try store.record(outcome, on: connection)
+        } catch {
+            // Another review already holds this documentId: storing it twice would misroute its verdict.
+            guard error.sqlState == "23505", case .accepted(let id, _, let documentId) = outcome else { throw error }
+            try store.recordFailed(id: id, reason: "Help Desk answered with documentId \(documentId), which another review already has", on: connection)
+        }
+    }
+}
