@@ -33,7 +33,8 @@ public struct CommonOptions: ParsableArguments, Sendable {
 
     public func validate() throws {
         if !redisURL.hasPrefix("redis://") {
-            throw ValidationError("--redis-url must be a redis:// URL, got \"\(redisURL)\"")
+            // Never echo the value: it may carry a password.
+            throw ValidationError("--redis-url must be a redis:// URL (redis://[:password@]host:port/db)")
         }
         // The prefix is wrapped in braces to pin every key to one cluster slot, so it may not contain any itself.
         if redisPrefix.isEmpty || redisPrefix.contains("{") || redisPrefix.contains("}") || redisPrefix.contains(" ") {

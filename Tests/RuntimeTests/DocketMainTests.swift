@@ -44,6 +44,17 @@ struct SampleFailure: Error, CustomStringConvertible {
         }
     }
 
+    @Test func badURLsAreRefusedWithoutEchoingTheirPassword() async {
+        let redis = await DocketMain.execute(SampleCommand.self, arguments: ["--redis-url", "http://:hunter2@127.0.0.1:6379"])
+        #expect(redis.exitCode == 2)
+        #expect(redis.output.contains("--redis-url"))
+        #expect(!redis.output.contains("hunter2"))
+        let database = await DocketMain.execute(SampleCommand.self, arguments: ["--database-url", "mysql://app:hunter2@db/x"])
+        #expect(database.exitCode == 2)
+        #expect(database.output.contains("--database-url"))
+        #expect(!database.output.contains("hunter2"))
+    }
+
     @Test func successExitsZero() async {
         let outcome = await DocketMain.execute(SampleCommand.self, arguments: [])
         #expect(outcome.exitCode == 0)
