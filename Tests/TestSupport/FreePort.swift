@@ -5,25 +5,33 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
-/// A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it; a later bind may still race).
+/// Ports handed out by this process, so two callers never get the same one.
+private let handedOut = Mutex<Set<Int>>([])
+
+/// A TCP port on 127.0.0.1 that was free a moment ago. Taken below the kernel's ephemeral range (32768 and up on
+/// Linux), so outgoing connections — which take ephemeral ports — cannot grab it before the server binds it.
 public func freePort() -> Int {
+    for _ in 0..<1000 {
+        let port = Int.random(in: 20_000..<32_768)
+        let fresh = handedOut.withLock { $0.insert(port).inserted }
+        if fresh, canBind(port) { return port }
+    }
+    return Int.random(in: 20_000..<32_768)
+}
+
+/// Whether 127.0.0.1:port can be bound right now.
+private func canBind(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return Int.random(in: 20_000...60_000) }
+    guard fd >= 0 else { return false }
     defer { close(fd) }
-    var address = loopbackAddress(port: 0)
-    let bound = withUnsafePointer(to: &address) {
+    var address = loopbackAddress(port: port)
+    return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
         }
     }
-    guard bound == 0 else { return Int.random(in: 20_000...60_000) }
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let named = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-    }
-    guard named == 0 else { return Int.random(in: 20_000...60_000) }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
 /// 127.0.0.1:port as a C socket address.
