@@ -4,7 +4,7 @@ import Testing
 
 /// Issue 7, system test 1: documents flow through the real executables while the Help Desk delivers duplicates.
 @Suite struct FlowTests {
-    /// 500 documents at scale 1 (`DOCKET_TEST_SCALE`); about 20 s on two cores with debug builds.
+    /// 500 documents at scale 1 (`DOCKET_TEST_SCALE`); about 5 s on two cores with debug builds.
     static let baseCount = 500
 
     @Test(.timeLimit(.minutes(5)))
