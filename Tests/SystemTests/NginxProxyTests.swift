@@ -127,11 +127,7 @@ import Testing
             error_log stderr;
             events { worker_connections 64; }
             http {
-                client_body_temp_path \(directory)/client_body;
-                proxy_temp_path \(directory)/proxy;
-                fastcgi_temp_path \(directory)/fastcgi;
-                uwsgi_temp_path \(directory)/uwsgi;
-                scgi_temp_path \(directory)/scgi;
+                \(NginxServer.temporaryPaths(directory))
                 include \(directory)/docket.conf;
             }
 

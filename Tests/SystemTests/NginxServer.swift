@@ -52,6 +52,13 @@ final class NginxServer {
         return server
     }
 
+    /// nginx's scratch directories, all inside `directory` (its defaults are root-owned system paths).
+    static func temporaryPaths(_ directory: String) -> String {
+        ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+            .map { "\($0)_temp_path \(directory)/\($0);" }
+            .joined(separator: " ")
+    }
+
     /// The top-level configuration: one foreground process (no master, so a killed test leaves no orphaned worker),
     /// every path inside `directory`, and the shipped snippets included by absolute path.
     static func render(directory: String, port: Int, upstreamPort: Int) -> String {
@@ -64,11 +71,7 @@ final class NginxServer {
         error_log stderr notice;
         events { worker_connections 256; }
         http {
-            client_body_temp_path \(directory)/client_body;
-            proxy_temp_path \(directory)/proxy;
-            fastcgi_temp_path \(directory)/fastcgi;
-            uwsgi_temp_path \(directory)/uwsgi;
-            scgi_temp_path \(directory)/scgi;
+            \(temporaryPaths(directory))
 
             include \(OpsDirectory.path("nginx/docket-http.conf"));
             access_log \(directory)/access.log docket;
