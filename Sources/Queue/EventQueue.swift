@@ -189,6 +189,29 @@ public struct EventQueue: Sendable {
         return ClaimResult(nextCursor: next, entries: try StreamEntry.decodeList(parts[1]), deletedIds: deleted)
     }
 
+    /// Re-asserts `consumer`'s ownership of pending entries it holds (XCLAIM … JUSTID with no minimum idle time): resets
+    /// their idle time without raising their delivery count. Returns the ids that are still pending, now owned by
+    /// `consumer`; an id settled by another worker meanwhile, or whose entry was deleted, is not among them. An empty set
+    /// when the group is gone (Redis lost the stream, and the entries with it).
+    public func keepClaim(_ connection: RedisConnection, consumer: String, ids: [String]) throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        let reply: RESPValue
+        do {
+            reply = try connection.send(
+                ["XCLAIM", RedisArgument(keys.events), RedisArgument(QueueKeys.group), RedisArgument(consumer), "0"]
+                    + ids.map { RedisArgument($0) } + ["JUSTID"])
+        } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
+            return []
+        }
+        guard let list = reply.array else { throw RedisError.unexpectedReply("an XCLAIM JUSTID list", reply) }
+        var kept = Set<String>()
+        for item in list {
+            guard let id = item.string else { throw RedisError.unexpectedReply("an entry id", item) }
+            kept.insert(id)
+        }
+        return kept
+    }
+
     /// One entry of the events stream by id, if it still exists.
     public func event(_ connection: RedisConnection, id: String) throws -> StreamEntry? {
         let reply = try connection.send("XRANGE", RedisArgument(keys.events), RedisArgument(id), RedisArgument(id))

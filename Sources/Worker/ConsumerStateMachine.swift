@@ -1,7 +1,11 @@
 import Runtime
 
-/// The consume loop's decisions, without I/O: what to do next (read own pending entries, read new ones, reclaim,
-/// back off, stop), given what happened. Time is a monotonic millisecond count supplied by the caller.
+/// The consume loop's decisions, without I/O: what to do next (read own pending entries, read new ones, retry the batch
+/// in hand, reclaim, back off, stop), given what happened. Time is a monotonic millisecond count supplied by the caller.
+///
+/// A batch that failed for an infrastructure reason stays in hand and is retried as it is after the backoff: it is not
+/// read again, because every XREADGROUP of a pending entry raises its delivery count, and a long outage would otherwise
+/// turn good events into "poison" for whichever worker reclaims them.
 struct ConsumerStateMachine: Sendable {
     /// Where reads come from.
     enum Mode: Sendable, Hashable {
@@ -15,6 +19,8 @@ struct ConsumerStateMachine: Sendable {
     enum Action: Sendable, Hashable {
         case readOwnPending
         case readNew
+        /// Settle again the batch whose settling failed (after confirming it is still ours).
+        case retryHeldBatch
         /// Dead-letter poison entries and claim entries idle past the visibility timeout.
         case reclaim
         /// Infrastructure failed: wait this long before talking to Redis and Postgres again.
@@ -27,6 +33,8 @@ struct ConsumerStateMachine: Sendable {
     private(set) var isStopping = false
     /// True from an infrastructure failure until the next fully settled batch (or empty read).
     private(set) var isFailing = false
+    /// A batch failed to settle and is kept in hand for the next attempt.
+    private(set) var holdsBatch = false
     private var pendingBackoff: Duration?
     private var backoff: Backoff
     private let reclaimIntervalMilliseconds: Int
@@ -46,6 +54,7 @@ struct ConsumerStateMachine: Sendable {
             pendingBackoff = nil
             return .backOff(delay)
         }
+        if holdsBatch { return .retryHeldBatch }
         switch mode {
         case .ownPending:
             return .readOwnPending
@@ -74,9 +83,17 @@ struct ConsumerStateMachine: Sendable {
         recovered()
     }
 
-    /// Redis or Postgres failed: nothing was acknowledged, so back off and start over from the own pending entries.
-    mutating func infrastructureFailed() {
+    /// The batch in hand was settled (or turned out to be no longer ours): continue with the own pending entries.
+    mutating func heldBatchSettled() {
+        holdsBatch = false
+        recovered()
+    }
+
+    /// Redis or Postgres failed: nothing was acknowledged, so back off, then retry the batch in hand (`holdingBatch`) or
+    /// start over from the own pending entries.
+    mutating func infrastructureFailed(holdingBatch: Bool) {
         isFailing = true
+        holdsBatch = holdingBatch
         mode = .ownPending
         pendingBackoff = backoff.next()
     }

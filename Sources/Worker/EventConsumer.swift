@@ -6,8 +6,9 @@ import Runtime
 import Synchronization
 
 /// The consume loop (a `Service`): read this consumer's own pending entries, then new ones with BLOCK; apply and settle
-/// each batch; reclaim entries of dead consumers every few seconds; on an infrastructure failure back off and start over
-/// from the own pending entries. Graceful shutdown stops reading and finishes the batch in hand.
+/// each batch; reclaim entries of dead consumers every few seconds. On an infrastructure failure it backs off and retries
+/// the batch in hand without reading it again (a re-read would raise its delivery count), then carries on from the own
+/// pending entries. Graceful shutdown stops reading and finishes the batch in hand.
 final class EventConsumer: Service, Sendable {
     private let configuration: WorkerConfiguration
     private let queue: EventQueue
@@ -56,6 +57,8 @@ final class EventConsumer: Service, Sendable {
             "docket.consumer": "\(configuration.consumer)", "docket.stream": "\(queue.keys.events)",
             "docket.batch_size": "\(configuration.batchSize)",
         ])
+        // The batch whose settling failed, kept for the next attempt.
+        var held: [StreamEntry] = []
         while true {
             if shouldStop { machine.shutdownRequested() }
             let action = machine.nextAction(now: Self.monotonicMilliseconds())
@@ -67,19 +70,22 @@ final class EventConsumer: Service, Sendable {
                 case .backOff(let delay):
                     await sleep(delay)
                 case .readOwnPending:
-                    let count = try await readAndProcess(pending: true)
+                    let count = try await readAndProcess(pending: true, holding: &held)
                     machine.readSucceeded(.ownPending, count: count)
                     if count > 0 { machine.batchSettled() }
                 case .readNew:
-                    let count = try await readAndProcess(pending: false)
+                    let count = try await readAndProcess(pending: false, holding: &held)
                     machine.readSucceeded(.new, count: count)
                     if count > 0 { machine.batchSettled() }
+                case .retryHeldBatch:
+                    try await retryHeld(&held)
+                    machine.heldBatchSettled()
                 case .reclaim:
-                    try await reclaim()
+                    try await reclaim(holding: &held)
                     machine.reclaimFinished(now: Self.monotonicMilliseconds())
                 }
             } catch {
-                machine.infrastructureFailed()
+                machine.infrastructureFailed(holdingBatch: !held.isEmpty)
                 logger.warning("Redis or Postgres unavailable: backing off, nothing acknowledged", metadata: [
                     "docket.consumer": "\(configuration.consumer)", "error": "\(error)",
                 ])
@@ -88,8 +94,8 @@ final class EventConsumer: Service, Sendable {
         }
     }
 
-    /// Reads one batch and settles it; returns how many entries it read.
-    private func readAndProcess(pending: Bool) async throws -> Int {
+    /// Reads one batch and settles it; returns how many entries it read. A batch that fails to settle is left in `held`.
+    private func readAndProcess(pending: Bool, holding held: inout [StreamEntry]) async throws -> Int {
         let queue = self.queue
         let consumer = configuration.consumer
         let count = configuration.batchSize
@@ -101,14 +107,45 @@ final class EventConsumer: Service, Sendable {
             if pending {
                 logger.info("Re-reading own pending entries", metadata: ["docket.count": "\(entries.count)"])
             }
-            try await processor.process(entries)
+            try await settle(entries, holding: &held)
         }
         return entries.count
     }
 
+    /// Settles `entries`; when that fails they become the batch in hand and the error is rethrown.
+    private func settle(_ entries: [StreamEntry], holding held: inout [StreamEntry]) async throws {
+        do {
+            try await processor.process(entries)
+            held = []
+        } catch {
+            held = entries
+            throw error
+        }
+    }
+
+    /// Retries the batch in hand: first re-asserts ownership of its entries (XCLAIM JUSTID: resets their idle time so no
+    /// other worker reclaims them meanwhile, and leaves their delivery count alone), then settles those still pending.
+    private func retryHeld(_ held: inout [StreamEntry]) async throws {
+        let queue = self.queue
+        let consumer = configuration.consumer
+        let ids = held.map(\.id)
+        let kept = try await redis.withConnection { connection in
+            try queue.keepClaim(connection, consumer: consumer, ids: ids)
+        }
+        let entries = held.filter { kept.contains($0.id) }
+        logger.info("Retrying the batch in hand", metadata: [
+            "docket.count": "\(entries.count)", "docket.settled_elsewhere": "\(held.count - entries.count)",
+        ])
+        if entries.isEmpty {
+            held = []
+        } else {
+            try await settle(entries, holding: &held)
+        }
+    }
+
     /// Dead-letters poison entries (delivered more than the limit), then claims entries idle past the visibility
     /// timeout (looping the XAUTOCLAIM cursor) and settles them like any batch.
-    private func reclaim() async throws {
+    private func reclaim(holding held: inout [StreamEntry]) async throws {
         let queue = self.queue
         let consumer = configuration.consumer
         let idle = configuration.visibilityTimeoutMilliseconds
@@ -162,14 +199,16 @@ final class EventConsumer: Service, Sendable {
                     "docket.ids": "\(claimed.deletedIds.joined(separator: ","))",
                 ])
                 let ids = claimed.deletedIds
-                _ = try await redis.withConnection { connection in try queue.acknowledge(connection, ids: ids) }
+                try await redis.withConnection { connection in
+                    _ = try queue.acknowledge(connection, ids: ids)
+                }
             }
             if !claimed.entries.isEmpty {
                 metrics.reclaimed.increment(by: claimed.entries.count)
                 logger.info("Reclaimed entries idle past the visibility timeout", metadata: [
                     "docket.count": "\(claimed.entries.count)", "docket.consumer": "\(consumer)",
                 ])
-                try await processor.process(claimed.entries)
+                try await settle(claimed.entries, holding: &held)
             }
             cursor = claimed.nextCursor
             rounds += 1

@@ -163,6 +163,29 @@ import Testing
         #expect(stats.consumers.map(\.name).sorted() == ["alive", "crashed"])
     }
 
+    @Test func keepClaimResetsIdleKeepsDeliveriesAndDropsWhatIsNoLongerPending() throws {
+        for id in ["k1", "k2", "k3"] { _ = try enqueue(envelope(id)) }
+        let entries = try queue.read(redis, consumer: "holder", count: 10, blockMilliseconds: 0, pending: false)
+        #expect(entries.count == 3)
+        let ids = entries.map(\.id)
+        // k2 is settled by someone else meanwhile; k3's entry is deleted but its pending record remains.
+        try queue.acknowledge(redis, ids: [ids[1]])
+        _ = try redis.send("XDEL", RedisArgument(queue.keys.events), RedisArgument(ids[2]))
+        Thread.sleep(forTimeInterval: 0.05)
+        for _ in 0..<5 {
+            #expect(try queue.keepClaim(redis, consumer: "holder", ids: ids) == [ids[0]])
+        }
+        let pending = try queue.stalePending(redis, minIdleMilliseconds: 0, count: 10)
+        #expect(pending.map(\.id) == [ids[0]])
+        #expect(pending.first?.consumer == "holder")
+        #expect(pending.first?.deliveries == 1)
+        #expect((pending.first?.idleMilliseconds ?? .max) < 50)
+        #expect(try queue.keepClaim(redis, consumer: "holder", ids: []) == [])
+        // A group Redis lost (restart without persistence) holds nothing any more.
+        _ = try redis.send("DEL", RedisArgument(queue.keys.events))
+        #expect(try queue.keepClaim(redis, consumer: "holder", ids: ids) == [])
+    }
+
     @Test func statsOfAnEmptyInstallationAreZero() throws {
         let stats = try queue.stats(redis)
         #expect(stats == QueueStats(backlog: 0, pending: 0, retrying: 0, nextRetryDueMilliseconds: nil, dead: 0, consumers: []))

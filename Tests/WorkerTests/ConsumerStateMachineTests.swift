@@ -36,7 +36,7 @@ import Testing
         var machine = makeMachine()
         machine.readSucceeded(.ownPending, count: 0)
         #expect(machine.nextAction(now: 0) == .readNew)
-        machine.infrastructureFailed()
+        machine.infrastructureFailed(holdingBatch: false)
         #expect(machine.isFailing)
         #expect(machine.nextAction(now: 0) == .backOff(.milliseconds(100)))
         #expect(machine.nextAction(now: 0) == .readOwnPending)
@@ -46,7 +46,7 @@ import Testing
         var machine = makeMachine()
         var delays: [Duration] = []
         for _ in 0..<6 {
-            machine.infrastructureFailed()
+            machine.infrastructureFailed(holdingBatch: false)
             if case .backOff(let delay) = machine.nextAction(now: 0) { delays.append(delay) }
             // The pending read succeeds but the batch fails again: the backoff must keep growing.
             #expect(machine.nextAction(now: 0) == .readOwnPending)
@@ -55,13 +55,43 @@ import Testing
         #expect(delays == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800), .seconds(1), .seconds(1)])
         machine.batchSettled()
         #expect(!machine.isFailing)
-        machine.infrastructureFailed()
+        machine.infrastructureFailed(holdingBatch: false)
         #expect(machine.nextAction(now: 0) == .backOff(.milliseconds(100)))
+    }
+
+    @Test func aBatchThatFailedToSettleIsRetriedInHandNotReadAgain() {
+        var machine = makeMachine()
+        machine.readSucceeded(.ownPending, count: 0)
+        #expect(machine.nextAction(now: 0) == .readNew)
+        machine.readSucceeded(.new, count: 10)
+        machine.infrastructureFailed(holdingBatch: true)
+        #expect(machine.holdsBatch)
+        // However long the outage, the batch is retried as it is: never re-read (that would raise delivery counts).
+        var delays: [Duration] = []
+        for _ in 0..<4 {
+            if case .backOff(let delay) = machine.nextAction(now: 5_000) { delays.append(delay) }
+            #expect(machine.nextAction(now: 5_000) == .retryHeldBatch)
+            machine.infrastructureFailed(holdingBatch: true)
+        }
+        #expect(delays == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(800)])
+        _ = machine.nextAction(now: 5_000)
+        #expect(machine.nextAction(now: 5_000) == .retryHeldBatch)
+        machine.heldBatchSettled()
+        #expect(!machine.holdsBatch)
+        #expect(!machine.isFailing)
+        // Then the own pending entries (anything else delivered to this consumer), then new ones, and reclaim when due.
+        #expect(machine.nextAction(now: 5_000) == .readOwnPending)
+        machine.readSucceeded(.ownPending, count: 0)
+        #expect(machine.nextAction(now: 5_000) == .reclaim)
+        // The next failure without a batch in hand goes back to reading.
+        machine.infrastructureFailed(holdingBatch: false)
+        _ = machine.nextAction(now: 5_000)
+        #expect(machine.nextAction(now: 5_000) == .readOwnPending)
     }
 
     @Test func shutdownStopsAtTheNextDecision() {
         var machine = makeMachine()
-        machine.infrastructureFailed()
+        machine.infrastructureFailed(holdingBatch: false)
         machine.shutdownRequested()
         #expect(machine.nextAction(now: 0) == .stop)
     }
