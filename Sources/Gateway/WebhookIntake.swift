@@ -55,7 +55,7 @@ struct WebhookIntake: Sendable {
         }
 
         do {
-            _ = try VerdictDecoder.decode(body)
+            _ = try ReviewVerdict.decode(body)
         } catch {
             logger.debug("Webhook rejected: payload", metadata: [
                 "request_id": "\(requestID)", "webhook_id": "\(verified.id)", "errors": "\(error.errors.count)",

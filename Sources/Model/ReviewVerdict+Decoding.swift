@@ -2,7 +2,20 @@ import Foundation
 
 extension ReviewVerdict {
     /// Decodes and validates a webhook body, collecting every field error; unknown fields are ignored.
+    ///
+    /// The plain case (ASCII JSON without escapes, which is what the Help Desk sends) goes through `VerdictFastScanner`
+    /// without building a dictionary; anything else, and every invalid body, goes through Foundation's parser.
     public static func decode(_ body: [UInt8]) throws(ReviewVerdictError) -> ReviewVerdict {
+        let fast = body.withUnsafeBufferPointer { bytes in
+            var scanner = VerdictFastScanner(bytes: bytes)
+            return scanner.verdict()
+        }
+        if let fast { return fast }
+        return try decodeWithFoundation(body)
+    }
+
+    /// The reference decoding: Foundation's JSON parser, then the field checks. Internal for the scanner's tests.
+    static func decodeWithFoundation(_ body: [UInt8]) throws(ReviewVerdictError) -> ReviewVerdict {
         let parsed: Any
         do {
             // Fragments allowed so that `"text"` or `42` is reported as "not an object", not "not JSON".

@@ -3,22 +3,27 @@ enum PostgresArrayLiteral {
     /// Every element is double-quoted with `\` and `"` escaped, so commas, braces, spaces and the word NULL stay data;
     /// only a nil element is written as the bare keyword NULL.
     static func encode(_ elements: [String?]) -> String {
-        var literal = "{"
+        var capacity = 2
+        for element in elements { capacity += (element?.utf8.count ?? 4) + 3 }
+        var literal: [UInt8] = []
+        literal.reserveCapacity(capacity)
+        literal.append(UInt8(ascii: "{"))
         for (index, element) in elements.enumerated() {
-            if index > 0 { literal += "," }
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
             guard let element else {
-                literal += "NULL"
+                literal.append(contentsOf: "NULL".utf8)
                 continue
             }
-            literal += "\""
-            for character in element.unicodeScalars {
-                if character == "\\" || character == "\"" { literal += "\\" }
-                literal.unicodeScalars.append(character)
+            literal.append(UInt8(ascii: "\""))
+            // Byte-wise is safe: in UTF-8, `\` and `"` never occur inside a multi-byte sequence.
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") { literal.append(UInt8(ascii: "\\")) }
+                literal.append(byte)
             }
-            literal += "\""
+            literal.append(UInt8(ascii: "\""))
         }
-        literal += "}"
-        return literal
+        literal.append(UInt8(ascii: "}"))
+        return String(decoding: literal, as: UTF8.self)
     }
 
     /// Parses the server's text output of a one-dimensional array; nil when the text is not such an array.

@@ -9,15 +9,19 @@ public final class PostgresClient: Sendable {
     }
 
     private let url: String
+    /// Run settings applied to every connection this client opens (`set_config`, session scope).
+    private let sessionSettings: KeyValuePairs<String, String>
     /// Every libpq call runs here, never on the cooperative pool: libpq blocks.
     private let queue: DispatchQueue
     /// Only touched on `queue`; the Mutex is what lets a Sendable class own the non-Sendable connection.
     private let state = Mutex(State())
     private let isShutdown = Atomic<Bool>(false)
 
-    /// Creates the client; nothing connects until the first call.
-    public init(url: String) {
+    /// Creates the client; nothing connects until the first call. `sessionSettings` (run-time parameters such as
+    /// `plan_cache_mode`) are set on every connection the client opens, before it runs anything else.
+    public init(url: String, sessionSettings: KeyValuePairs<String, String> = [:]) {
         self.url = url
+        self.sessionSettings = sessionSettings
         self.queue = DispatchQueue(label: "docket.postgres.client")
     }
 
@@ -56,6 +60,9 @@ public final class PostgresClient: Sendable {
             } else {
                 state.connection = nil
                 connection = try PostgresConnection(url: url)
+                for (name, value) in sessionSettings {
+                    try connection.query("SELECT set_config($1, $2, false)", [.text(name), .text(value)])
+                }
                 state.connection = connection
             }
             do {

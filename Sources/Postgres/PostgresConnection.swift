@@ -5,6 +5,8 @@ import Foundation
 public final class PostgresConnection {
     /// The PGconn; nil once closed.
     var handle: OpaquePointer?
+    /// Names of the statements prepared on this connection (`queryPrepared`), by SQL text.
+    private var prepared: [String: String] = [:]
 
     /// Opens a connection from a URI such as `postgresql://docket@127.0.0.1:5432/docket` (or a key=value string).
     public init(url: String) throws(PostgresError) {
@@ -52,6 +54,7 @@ public final class PostgresConnection {
     public func close() {
         if let handle { PQfinish(handle) }
         handle = nil
+        prepared = [:]
     }
 
     /// Runs one parameterised statement (`$1`, `$2`, ...) with the extended protocol.
@@ -60,6 +63,26 @@ public final class PostgresConnection {
         let connection = try openHandle()
         let result = try Self.withEncodedParameters(params) { count, types, values in
             PQexecParams(connection, sql, count, types, values, nil, nil, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Runs `sql` like `query`, as a named prepared statement of this connection: prepared (parsed, analysed) on first use
+    /// with the parameter types of that call, then only executed. For statements a connection runs again and again.
+    @discardableResult
+    public func queryPrepared(_ sql: String, _ params: [PostgresValue]) throws(PostgresError) -> PostgresResult {
+        let connection = try openHandle()
+        let name: String
+        if let existing = prepared[sql] {
+            name = existing
+        } else {
+            name = "docket_\(prepared.count + 1)"
+            let types = params.map { Oid($0.typeOID) }
+            try consume(PQprepare(connection, name, sql, Int32(types.count), types))
+            prepared[sql] = name
+        }
+        let result = try Self.withEncodedParameters(params) { count, _, values in
+            PQexecPrepared(connection, name, count, values, nil, nil, 0)
         }
         return try consume(result)
     }

@@ -93,7 +93,7 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         let queue = EventQueue(prefix: common.redisPrefix)
         let reader = RedisClient(configuration: redisConfiguration)
         let redis = RedisClient(configuration: redisConfiguration)
-        let postgres = PostgresClient(url: database.databaseURL)
+        let postgres = PostgresClient(url: database.databaseURL, sessionSettings: VerdictStore.sessionSettings)
         defer {
             reader.shutdown()
             redis.shutdown()

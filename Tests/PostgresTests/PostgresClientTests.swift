@@ -39,6 +39,32 @@ struct PostgresClientTests {
         #expect(secondPID != firstPID)
     }
 
+    @Test func sessionSettingsApplyToEveryConnectionItOpens() async throws {
+        let url = try TestEnvironment.makeDatabase("pg-settings")
+        let client = PostgresClient(url: url, sessionSettings: ["plan_cache_mode": "force_generic_plan", "work_mem": "8MB"])
+        defer { client.shutdown() }
+        let show = "SELECT pg_backend_pid() AS pid, current_setting('plan_cache_mode') AS mode, current_setting('work_mem') AS mem"
+        let first = try #require(try await client.query(show).rows.first)
+        #expect(first["mode"] == "force_generic_plan")
+        #expect(first["mem"] == "8MB")
+
+        // The replacement connection after a lost backend gets them too.
+        let admin = try PostgresConnection(url: url)
+        _ = try admin.query("SELECT pg_terminate_backend($1::int)", [.int(try #require(try first.int("pid")))])
+        _ = try await Self.firstSuccess(of: client)
+        let second = try #require(try await client.query(show).rows.first)
+        #expect(second["pid"] != first["pid"])
+        #expect(second["mode"] == "force_generic_plan")
+        #expect(second["mem"] == "8MB")
+        // Other clients are untouched.
+        #expect(try admin.query(show).rows.first?["mode"] == "auto")
+
+        // A setting Postgres refuses is a clear error, not a half-configured connection.
+        let bad = PostgresClient(url: url, sessionSettings: ["no_such_setting_at_all": "1"])
+        defer { bad.shutdown() }
+        await #expect(throws: PostgresError.self) { try await bad.query("SELECT 1") }
+    }
+
     @Test func recoversAfterPostgresRestarts() async throws {
         let server = try PostgresServerProcess.start()
         defer { server.stop() }

@@ -80,6 +80,29 @@ struct PostgresConnectionTests {
         #expect(matched.rows.map { $0["name"] } == ["a,b", "c\"d"])
     }
 
+    @Test func preparedStatementsRunAgainWithNewParameters() throws {
+        let connection = try PostgresConnection(url: TestEnvironment.makeDatabase("pg-prepared"))
+        try connection.execute("CREATE TABLE items (id int8 PRIMARY KEY, name text NOT NULL)")
+        let insert = "INSERT INTO items SELECT * FROM unnest($1::int8[], $2::text[]) RETURNING id"
+        for round in 0..<3 {
+            let ids = (0..<4).map { round * 4 + $0 }
+            let result = try connection.queryPrepared(insert, [.intArray(ids), .textArray(ids.map { "item \"\($0)\"" })])
+            #expect(try result.rows.map { try $0.int("id") } == ids)
+        }
+        // The server holds one prepared statement per SQL text, not one per call.
+        let count = "SELECT count(*) AS n FROM items WHERE name LIKE $1"
+        #expect(try connection.queryPrepared(count, [.text("item%")]).rows.first?.int("n") == 12)
+        #expect(try connection.queryPrepared(count, [.text("item \"1%")]).rows.first?.int("n") == 3)
+        #expect(try connection.query("SELECT count(*) AS n FROM pg_prepared_statements").rows.first?.int("n") == 2)
+        // A failed execution leaves the statement usable; a statement that fails to prepare is not remembered.
+        #expect(throws: PostgresError.self) { try connection.queryPrepared(insert, [.intArray([0]), .textArray(["again"])]) }
+        #expect(try connection.queryPrepared(count, [.text("again")]).rows.first?.int("n") == 0)
+        let error = #expect(throws: PostgresError.self) { try connection.queryPrepared("SELEC 1", []) }
+        #expect(error?.sqlState == "42601")
+        #expect(throws: PostgresError.self) { try connection.queryPrepared("SELEC 1", []) }
+        #expect(try connection.query("SELECT count(*) AS n FROM pg_prepared_statements").rows.first?.int("n") == 2)
+    }
+
     @Test func uniqueViolationCarriesSQLState() throws {
         let connection = try PostgresConnection(url: TestEnvironment.makeDatabase("pg-unique"))
         try connection.execute("CREATE TABLE things (id text PRIMARY KEY)")

@@ -29,6 +29,39 @@ import TestSupport
         #expect(try await fixture.processedCount() == 2)
     }
 
+    /// With the worker's session settings the statement runs one generic plan, and that plan uses the indexes even when
+    /// it was made while the tables were empty (a sequential scan kept while processed_webhooks grows would be ruinous).
+    @Test func workerSessionsRunOneGenericIndexPlan() async throws {
+        let fixture = try WorkerFixture("store-plan")
+        let client = PostgresClient(url: fixture.databaseURL, sessionSettings: VerdictStore.sessionSettings)
+        defer { client.shutdown() }
+        let ids = WorkerFixture.documentIds(1_000)
+        try await fixture.seedDocuments(ids)
+        for batch in 0..<10 {
+            let records = (0..<100).map { record("plan-\(batch)-\($0)", ids[batch * 100 + $0], .accepted, ts: 100) }
+            let outcomes = try await client.withConnection { connection in try VerdictStore().apply(records, on: connection) }
+            #expect(outcomes == [VerdictOutcome](repeating: .applied, count: 100))
+        }
+        #expect(try await fixture.processedCount() == 1_000)
+        let plan = try await client.withConnection { connection -> (statements: [String], generic: Int, custom: Int, explain: String) in
+            let rows = try connection.query("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements").rows
+            let names = try rows.map { try $0.string("name") }
+            let generic = try rows.reduce(0) { $0 + (try $1.int("generic_plans") ?? 0) }
+            let custom = try rows.reduce(0) { $0 + (try $1.int("custom_plans") ?? 0) }
+            guard let name = names.first else { return (names, generic, custom, "") }
+            let explain = try connection.query(
+                "EXPLAIN EXECUTE \(name)('{\"x\"}', '{\"doc-1\"}', '{\"a\"}', '{\"ACCEPTED\"}', '{1}')"
+            ).rows.map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
+            return (names, generic, custom, explain)
+        }
+        #expect(plan.statements.count == 1)
+        #expect(plan.generic == 10)
+        #expect(plan.custom == 0)
+        #expect(plan.explain.contains("processed_webhooks_pkey"), "\(plan.explain)")
+        #expect(plan.explain.contains("document_reviews_document_id_key"), "\(plan.explain)")
+        #expect(!plan.explain.contains("Seq Scan"), "\(plan.explain)")
+    }
+
     @Test func olderVerdictIsRecordedButDoesNotOverwrite() async throws {
         let fixture = try WorkerFixture("store-order")
         try await fixture.seedDocuments(["d1"])

@@ -1,10 +1,9 @@
-import Model
 import Testing
 
-@testable import Gateway
+@testable import Model
 
-/// The fast scanner must agree with `ReviewVerdict.decode` on everything it accepts, and defer on the rest.
-@Suite struct VerdictDecoderTests {
+/// The fast scanner must agree with Foundation's decoding on everything it accepts, and defer on the rest.
+@Suite struct VerdictFastScannerTests {
     static let bodies: [String] = [
         #"{"agentId":"a","documentId":"d","documentStatus":"ACCEPTED"}"#,
         #"  {"documentStatus":"DECLINED" , "documentId":"d-1","agentId":"agent 7"}  "#,
@@ -35,8 +34,8 @@ import Testing
     @Test(arguments: bodies)
     func agreesWithFoundation(_ body: String) {
         let bytes = Array(body.utf8)
-        let expected = Result { () throws(ReviewVerdictError) in try ReviewVerdict.decode(bytes) }
-        let actual = Result { () throws(ReviewVerdictError) in try VerdictDecoder.decode(bytes) }
+        let expected = Result { () throws(ReviewVerdictError) in try ReviewVerdict.decodeWithFoundation(bytes) }
+        let actual = Result { () throws(ReviewVerdictError) in try ReviewVerdict.decode(bytes) }
         switch (expected, actual) {
         case (.success(let a), .success(let b)): #expect(a == b)
         case (.failure(let a), .failure(let b)): #expect(a == b)
@@ -47,7 +46,7 @@ import Testing
     @Test func fastPathTakesThePlainCase() {
         let body = Array(#"{"agentId":"a","documentId":"d","documentStatus":"ACCEPTED","x":{"y":[1,2.5]}}"#.utf8)
         let verdict = body.withUnsafeBufferPointer { bytes in
-            var scanner = VerdictDecoder.FastScanner(bytes: bytes)
+            var scanner = VerdictFastScanner(bytes: bytes)
             return scanner.verdict()
         }
         #expect(verdict == ReviewVerdict(agentId: "a", documentId: "d", documentStatus: .accepted))
