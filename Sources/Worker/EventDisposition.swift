@@ -35,8 +35,8 @@ struct EventDisposition: Sendable {
     let policy: RetryPolicy
 
     /// The action for an event whose delivery carried `attempt` earlier failed attempts.
-    /// `random` is the jitter draw in (0, 1].
-    func action(for result: EventResult, attempt: Int, nowMilliseconds: Int, random: Double) -> EventAction {
+    /// `random` is the jitter draw in (0, 1], evaluated only for a retry (a draw may cost a system call).
+    func action(for result: EventResult, attempt: Int, nowMilliseconds: Int, random: @autoclosure () -> Double) -> EventAction {
         switch result {
         case .stored(.applied): return .acknowledge(.applied)
         case .stored(.duplicate): return .acknowledge(.duplicate)
@@ -61,12 +61,12 @@ struct EventDisposition: Sendable {
         }
     }
 
-    private func retryOrGiveUp(_ reason: String, _ attempt: Int, _ nowMilliseconds: Int, _ random: Double) -> EventAction {
+    private func retryOrGiveUp(_ reason: String, _ attempt: Int, _ nowMilliseconds: Int, _ random: () -> Double) -> EventAction {
         let failures = max(attempt, 0) + 1
         if policy.isExhausted(attempt: failures) {
             return .deadLetter(reason: "\(reason) (gave up after \(failures) attempts)", attempts: failures)
         }
-        let delay = policy.delay(afterAttempt: max(attempt, 0), random: random)
+        let delay = policy.delay(afterAttempt: max(attempt, 0), random: random())
         return .retry(attempt: failures, dueAtMilliseconds: nowMilliseconds + Self.milliseconds(delay), reason: reason)
     }
 

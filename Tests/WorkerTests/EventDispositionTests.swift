@@ -14,6 +14,22 @@ import Testing
         #expect(disposition.action(for: .stored(.stale), attempt: 0, nowMilliseconds: now, random: 1) == .acknowledge(.stale))
     }
 
+    /// The jitter draw (a getrandom call per draw) is made only for retries, not for every applied event.
+    @Test func onlyRetriesDrawRandomness() {
+        var draws = 0
+        func draw() -> Double {
+            draws += 1
+            return 0.5
+        }
+        for result in [EventResult.stored(.applied), .stored(.duplicate), .stored(.stale), .invalidBody("x"), .undecodableEvent("y")] {
+            _ = disposition.action(for: result, attempt: 0, nowMilliseconds: now, random: draw())
+        }
+        #expect(draws == 0)
+        #expect(disposition.action(for: .stored(.unknownDocument), attempt: 1, nowMilliseconds: now, random: draw())
+            == .retry(attempt: 2, dueAtMilliseconds: now + 1_000, reason: "unknown document: no review has this documentId"))
+        #expect(draws == 1)
+    }
+
     @Test func unknownDocumentIsRetriedWithCappedJitteredBackoff() {
         // Attempt 0 waits at most base·2^0 = 1 s; the retry carries attempt 1.
         #expect(disposition.action(for: .stored(.unknownDocument), attempt: 0, nowMilliseconds: now, random: 1)
