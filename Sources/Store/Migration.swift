@@ -56,4 +56,21 @@ extension Migration {
             );
             """
     )
+
+    /// Version 2: the verdict write path maintains one index fewer. A verdict changes document_status and updated_at, so
+    /// every applied verdict had to add an entry to (document_status, updated_at). The queries that need an index ask
+    /// only about PENDING_REVIEW rows (the scheduler's stale-review check, the oldest pending review in `docketctl stats`),
+    /// and a partial index on updated_at serves them directly; a verdict takes its row out of that index instead of adding
+    /// an entry. The counts by status in `docketctl stats` scan the table, as an occasional operator query may.
+    static let pendingReviewIndex = Migration(
+        version: 2,
+        name: "replace the status/updated_at index with a partial index on pending reviews",
+        sql: """
+            CREATE INDEX document_reviews_pending_updated_idx
+                ON document_reviews (updated_at)
+                WHERE document_status = 'PENDING_REVIEW';
+
+            DROP INDEX document_reviews_status_updated_idx;
+            """
+    )
 }

@@ -5,6 +5,7 @@ public struct Migrator: Sendable {
     /// Every migration in version order.
     static let migrations: [Migration] = [
         .createReviewTables,
+        .pendingReviewIndex,
     ]
 
     /// A fixed advisory lock key ("docket" in ASCII) that serialises concurrent migration runs.

@@ -190,7 +190,7 @@ public struct ReviewStore: Sendable {
     }
 
     /// Age in seconds of the review that has waited longest for its verdict (it entered PENDING_REVIEW at
-    /// updated_at); served by document_reviews_status_updated_idx.
+    /// updated_at); served by document_reviews_pending_updated_idx.
     static let oldestPendingReviewSQL = """
         SELECT EXTRACT(EPOCH FROM now() - min(updated_at))::float8 AS age
         FROM document_reviews WHERE document_status = 'PENDING_REVIEW'

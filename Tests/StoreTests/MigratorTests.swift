@@ -44,6 +44,29 @@ struct MigratorTests {
         try Self.expectSchema(connection)
     }
 
+    @Test func aVersionOneDatabaseWithReviewsIsUpgraded() throws {
+        let connection = try PostgresConnection(url: TestEnvironment.makeDatabase("store-upgrade"))
+        _ = try Migrator().migrate(connection)
+        // Put the database back to what version 1 left, with reviews in it.
+        try connection.execute(
+            """
+            DELETE FROM schema_migrations WHERE version >= 2;
+            DROP INDEX document_reviews_pending_updated_idx;
+            CREATE INDEX document_reviews_status_updated_idx ON document_reviews (document_status, updated_at);
+            INSERT INTO document_reviews (document_url, document_status, document_id)
+                SELECT 'https://docs.example/' || g, 'PENDING_REVIEW', 'up-' || g FROM generate_series(1, 500) g;
+            """)
+        #expect(try Migrator().migrate(connection) == Array(2...Migrator.latestVersion))
+        try Self.expectSchema(connection)
+        #expect(try connection.query("SELECT count(*) AS n FROM document_reviews").rows.first?.int("n") == 500)
+        // The stale-review count is answered from the new partial index.
+        try connection.execute("SET enable_seqscan = off")
+        let plan = try connection.query(
+            "EXPLAIN SELECT count(*) FROM document_reviews WHERE document_status = 'PENDING_REVIEW' AND updated_at < now()"
+        ).rows.map { $0["QUERY PLAN"] ?? "" }.joined(separator: "\n")
+        #expect(plan.contains("document_reviews_pending_updated_idx"), "\(plan)")
+    }
+
     @Test func concurrentRunsDoNotCollide() async throws {
         let url = try TestEnvironment.makeDatabase("store-concurrent")
         // Two clients: two connections, each on its own thread.
@@ -100,7 +123,8 @@ struct MigratorTests {
         ).rows
         let definitions = Dictionary(uniqueKeysWithValues: indexes.map { ($0["indexname"] ?? "", $0["indexdef"] ?? "") })
         #expect(definitions["document_reviews_due_queued_idx"]?.contains("(next_request_at NULLS FIRST, id) WHERE (document_status = 'QUEUED'::text)") == true)
-        #expect(definitions["document_reviews_status_updated_idx"]?.contains("(document_status, updated_at)") == true)
+        #expect(definitions["document_reviews_pending_updated_idx"]?.contains("(updated_at) WHERE (document_status = 'PENDING_REVIEW'::text)") == true)
+        #expect(definitions["document_reviews_status_updated_idx"] == nil)
         #expect(definitions["document_reviews_document_id_key"] != nil)
         #expect(definitions["document_reviews_pkey"] != nil)
         #expect(definitions["processed_webhooks_pkey"] != nil)
