@@ -150,24 +150,12 @@ struct SchedulerHarness: Sendable {
 
     // MARK: - The simulator's view
 
-    /// A `GET /documents` row.
-    struct SimulatedDocument: Decodable, Sendable {
-        var documentId: String
-        var documentUrl: String
-        var agentId: String
-        var documentStatus: String
-        var delivered: Bool
-        var deliveryAttempts: Int
-        var requests: Int
-        var webhookId: String?
-    }
-
-    func simulatedDocuments(_ simulatorURL: String) async throws -> [SimulatedDocument] {
+    func simulatedDocuments(_ simulatorURL: String) async throws -> [HelpDeskReview] {
         let response = try await curl.perform(CurlRequest(url: simulatorURL + "/documents"))
         guard response.status == 200 else {
             throw HarnessError(description: "GET /documents answered \(response.status)")
         }
-        return try JSONDecoder().decode([SimulatedDocument].self, from: Data(response.body))
+        return try JSONDecoder().decode([HelpDeskReview].self, from: Data(response.body))
     }
 
     /// POST /document to the simulator as a client would.

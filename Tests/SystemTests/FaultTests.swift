@@ -153,7 +153,7 @@ import Testing
         let retried = reviews.filter { $0.deliveryAttempts > 1 }
         #expect(!retried.isEmpty, "some deliveries were refused and retried by the sim")
         #expect(retried.allSatisfy { $0.delivered }, "every retried delivery was accepted in the end")
-        let rerequested = reviews.filter { ($0.requests ?? 1) > 1 }.count
+        let rerequested = reviews.filter { $0.requests > 1 }.count
         mark("\(retried.count) deliveries retried, \(Int(gatewayUnavailable)) 503s for Redis, \(rerequested) reviews requested again")
         print("FaultTests timeline (\(count) documents):\n  " + timeline.joined(separator: "\n  "))
     }
