@@ -38,6 +38,17 @@ let package = Package(
         .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         .target(name: "Curl", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        // Redis on a SwiftNIO event loop (hiredis as the reply decoder), for the gateway's hot path.
+        .target(
+            name: "RedisNIO",
+            dependencies: [
+                "CHiredis", "Redis",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // Pure modules: no I/O.
         .target(
@@ -48,7 +59,11 @@ let package = Package(
         .target(name: "Model", swiftSettings: swiftSettings),
 
         // Semantics on top of the clients.
-        .target(name: "Queue", dependencies: ["Redis", "Model"], swiftSettings: swiftSettings),
+        .target(
+            name: "Queue",
+            dependencies: ["Redis", "RedisNIO", "Model", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "Store", dependencies: ["Postgres", "Model"], swiftSettings: swiftSettings),
 
         // What every process shares: options, logging, metrics/health endpoint, lifecycle.
@@ -69,9 +84,10 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: [
-                "Runtime", "Queue", "Redis", "Model", "StandardWebhooks",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "Runtime", "Queue", "Redis", "RedisNIO", "Model", "StandardWebhooks",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,12 +119,25 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RedisNIOTests",
+            dependencies: [
+                "RedisNIO", "Redis", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "StandardWebhooksTests", dependencies: ["StandardWebhooks"], swiftSettings: swiftSettings),
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "QueueTests", dependencies: ["Queue", "Redis", "Model", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "QueueTests",
+            dependencies: ["Queue", "Redis", "RedisNIO", "Model", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["Runtime", .product(name: "HummingbirdTesting", package: "hummingbird")],
@@ -117,8 +146,12 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Queue", "Redis", "Model", "StandardWebhooks", "TestSupport",
+                "Gateway", "Queue", "Redis", "RedisNIO", "Model", "StandardWebhooks", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import NIOCore
 import Redis
 import Runtime
 import StandardWebhooks
@@ -50,16 +51,26 @@ struct GatewayCommand: AsyncParsableCommand {
     var dedupeTTLSeconds: Int = DocketEnvironment.int("DOCKET_DEDUPE_TTL_S", default: 86400)
 
     @Option(
-        name: .customLong("redis-pool-size"),
-        help: ArgumentHelp("Auto-pipelining Redis connections, used round-robin.", valueName: "n"))
-    var redisPoolSize: Int = 2
+        name: .customLong("threads"),
+        help: ArgumentHelp(
+            "Event loops; each serves its share of connections and owns one Redis connection (env DOCKET_GATEWAY_THREADS; default: the number of cores).",
+            valueName: "n"))
+    var threads: Int = DocketEnvironment.int("DOCKET_GATEWAY_THREADS", default: System.coreCount)
+
+    @Option(
+        name: .customLong("max-pending"),
+        help: ArgumentHelp(
+            "Enqueues awaiting Redis's reply per event loop; beyond it webhooks get 503 + Retry-After (env DOCKET_GATEWAY_MAX_PENDING).",
+            valueName: "n"))
+    var maxPending: Int = DocketEnvironment.int("DOCKET_GATEWAY_MAX_PENDING", default: 4096)
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port (DOCKET_GATEWAY_PORT) must be 0-65535, got \(port)") }
         guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes (DOCKET_MAX_BODY_BYTES) must be at least 1, got \(maxBodyBytes)") }
         guard maxBacklog >= 1 else { throw ValidationError("--max-backlog (DOCKET_MAX_BACKLOG) must be at least 1, got \(maxBacklog)") }
         guard dedupeTTLSeconds >= 1 else { throw ValidationError("--dedupe-ttl-s (DOCKET_DEDUPE_TTL_S) must be at least 1, got \(dedupeTTLSeconds)") }
-        guard (1...64).contains(redisPoolSize) else { throw ValidationError("--redis-pool-size must be 1-64, got \(redisPoolSize)") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads (DOCKET_GATEWAY_THREADS) must be 1-256, got \(threads)") }
+        guard maxPending >= 1 else { throw ValidationError("--max-pending (DOCKET_GATEWAY_MAX_PENDING) must be at least 1, got \(maxPending)") }
     }
 
     /// The configuration these options describe; the error is one line naming the bad setting.
@@ -84,7 +95,8 @@ struct GatewayCommand: AsyncParsableCommand {
             secrets: secrets,
             redis: redis,
             redisPrefix: common.redisPrefix,
-            redisPoolSize: redisPoolSize,
+            eventLoopThreads: threads,
+            maxPendingPerLoop: maxPending,
             host: host,
             port: port,
             trustedProxies: try TrustedProxies(parsing: trustedProxies),
@@ -98,13 +110,14 @@ struct GatewayCommand: AsyncParsableCommand {
         let configuration = try makeConfiguration()
         let logger = common.makeLogger(label: "docket-gateway")
         let shutdown = ShutdownFlag()
-        let application = buildApplication(configuration: configuration, logger: logger, shutdown: shutdown)
+        let server = GatewayServer(configuration: configuration, logger: logger, shutdown: shutdown)
         logger.info("docket-gateway starting", metadata: [
             "address": "\(configuration.host):\(configuration.port)",
+            "threads": "\(configuration.eventLoopThreads)",
             "redis": "\(configuration.redis.redactedURL)",
             "prefix": "\(configuration.redisPrefix)",
             "secrets": "\(configuration.secrets.count)",
         ])
-        try await DocketProcess.run(services: [application], logger: logger, shutdown: shutdown)
+        try await DocketProcess.run(services: [server], logger: logger, shutdown: shutdown)
     }
 }

@@ -9,8 +9,10 @@ struct GatewayConfiguration: Sendable {
     var redis: RedisConfiguration
     /// `{PREFIX}:events` etc.
     var redisPrefix: String = "docket"
-    /// Auto-pipelining connections used round-robin.
-    var redisPoolSize: Int = 2
+    /// Event loops (threads); each owns its connections and one Redis connection.
+    var eventLoopThreads: Int = 1
+    /// Enqueues awaiting Redis's reply per event loop; past it webhooks get 503 + `Retry-After` at once.
+    var maxPendingPerLoop: Int = 4096
     var host: String = "127.0.0.1"
     /// 0 picks a free port (tests).
     var port: Int = 8080
@@ -20,10 +22,10 @@ struct GatewayConfiguration: Sendable {
     var dedupeTTLSeconds: Int = 86400
     /// How far `webhook-timestamp` may be from now, either way (DESIGN §3.5).
     var signatureToleranceSeconds: Int = 300
-    /// How often `/readyz`'s cached PING is refreshed.
+    /// How often an idle Redis connection is PINGed and the backlog gauge refreshed.
     var readinessInterval: Duration = .milliseconds(500)
 
-    /// Connect within 500 ms and give each pipelined batch 1 s: beyond that Redis counts as unreachable (a 503).
+    /// Connect within 500 ms and expect each reply within 1 s: beyond that Redis counts as unreachable (a 503).
     static func redisConfiguration(url: String) throws(RedisError) -> RedisConfiguration {
         var configuration = try RedisConfiguration(url: url)
         configuration.connectTimeout = .milliseconds(500)

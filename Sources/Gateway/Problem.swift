@@ -1,9 +1,10 @@
-import Hummingbird
 import Model
+import NIOCore
+import NIOHTTP1
 
 /// The gateway's error answers as RFC 9457 problem details (`application/problem+json`).
 struct Problem: Sendable {
-    var status: HTTPResponse.Status
+    var status: HTTPResponseStatus
     /// Last part of the `type` URI, `urn:docket:problem:<slug>`.
     var slug: String
     var title: String
@@ -11,7 +12,7 @@ struct Problem: Sendable {
     /// Field errors of a 400 (the `errors` extension member).
     var errors: [FieldError] = []
 
-    static func notFound(path: String) -> Problem {
+    static func notFound(path: Substring) -> Problem {
         Problem(status: .notFound, slug: "not-found", title: "Not Found", detail: "no route for \(path)")
     }
 
@@ -25,7 +26,7 @@ struct Problem: Sendable {
         detail: "the body must be JSON: send Content-Type: application/json")
 
     static func tooLarge(limit: Int) -> Problem {
-        Problem(status: .contentTooLarge, slug: "content-too-large", title: "Content Too Large",
+        Problem(status: .payloadTooLarge, slug: "content-too-large", title: "Content Too Large",
                 detail: "the body is larger than \(limit) bytes")
     }
 
@@ -46,38 +47,37 @@ struct Problem: Sendable {
         status: .serviceUnavailable, slug: "queue-unavailable", title: "Service Unavailable",
         detail: "the event queue is unreachable; retry later")
 
-    /// The problem document as JSON bytes.
-    var json: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(192)
-        out += Array(#"{"type":"urn:docket:problem:"#.utf8)
-        out += Array(slug.utf8)
-        out += Array(#"","title":"#.utf8)
+    /// The problem document as JSON.
+    var json: ByteBuffer {
+        var out = ByteBufferAllocator().buffer(capacity: 192)
+        out.writeStaticString(#"{"type":"urn:docket:problem:"#)
+        out.writeString(slug)
+        out.writeStaticString(#"","title":"#)
         JSONText.appendString(title, to: &out)
-        out += Array(#","status":"#.utf8)
-        out += Array(String(status.code).utf8)
-        out += Array(#","detail":"#.utf8)
+        out.writeStaticString(#","status":"#)
+        out.writeString(String(status.code))
+        out.writeStaticString(#","detail":"#)
         JSONText.appendString(detail, to: &out)
         if !errors.isEmpty {
-            out += Array(#","errors":["#.utf8)
+            out.writeStaticString(#","errors":["#)
             for (index, error) in errors.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                out += Array(#"{"field":"#.utf8)
+                if index > 0 { out.writeInteger(UInt8(ascii: ",")) }
+                out.writeStaticString(#"{"field":"#)
                 JSONText.appendString(error.field, to: &out)
-                out += Array(#","reason":"#.utf8)
+                out.writeStaticString(#","reason":"#)
                 JSONText.appendString(error.reason, to: &out)
-                out.append(UInt8(ascii: "}"))
+                out.writeInteger(UInt8(ascii: "}"))
             }
-            out.append(UInt8(ascii: "]"))
+            out.writeInteger(UInt8(ascii: "]"))
         }
-        out.append(UInt8(ascii: "}"))
+        out.writeInteger(UInt8(ascii: "}"))
         return out
     }
 
-    /// The full response; `headers` adds e.g. `Allow`, `Retry-After`, `X-Request-ID`.
-    func response(headers: HTTPFields = [:]) -> Response {
-        var fields = headers
-        fields[.contentType] = "application/problem+json"
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: json)))
+    /// The answer carrying this problem.
+    func answer(outcome: GatewayOutcome, retryAfter: String? = nil, allow: String? = nil) -> GatewayAnswer {
+        GatewayAnswer(
+            status: status, outcome: outcome, contentType: "application/problem+json", body: json,
+            retryAfter: retryAfter, allow: allow)
     }
 }

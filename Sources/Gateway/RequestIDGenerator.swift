@@ -1,21 +1,28 @@
-import Synchronization
-
-/// Makes `X-Request-ID` values: a random per-process prefix and a counter, unique without a syscall per request.
-final class RequestIDGenerator: Sendable {
+/// Makes `X-Request-ID` values for one event loop: a random per-process prefix and a counter, unique without a syscall
+/// or a shared atomic per request. Loop `i` of `n` hands out `i, i+n, i+2n, …`, so loops never collide.
+struct RequestIDGenerator {
     private let prefix: String
-    private let counter = Atomic<UInt64>(0)
+    private var next: UInt64
+    private let step: UInt64
 
-    init() {
+    /// `processPrefix` is shared by every loop of the process (see `makeProcessPrefix`).
+    init(processPrefix: String, loopIndex: Int, loopCount: Int) {
+        prefix = processPrefix
+        next = UInt64(loopIndex) + 1
+        step = UInt64(max(1, loopCount))
+    }
+
+    /// Eight random hex digits and a dash.
+    static func makeProcessPrefix() -> String {
         var random = SystemRandomNumberGenerator()
-        let value = UInt32.random(in: .min ... .max, using: &random)
-        let hex = String(value, radix: 16)
-        prefix = String(repeating: "0", count: 8 - hex.count) + hex + "-"
+        let hex = String(UInt32.random(in: .min ... .max, using: &random), radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex + "-"
     }
 
     /// The next id, e.g. `3f9a01c2-1b`.
-    func next() -> String {
-        let n = counter.wrappingAdd(1, ordering: .relaxed).newValue
-        return prefix + String(n, radix: 16)
+    mutating func make() -> String {
+        defer { next &+= step }
+        return prefix + String(next, radix: 16)
     }
 
     /// Whether a proxy-supplied id is safe to echo and log: 1–128 visible ASCII characters.

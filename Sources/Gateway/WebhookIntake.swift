@@ -1,133 +1,139 @@
-import HTTPTypes
-import Hummingbird
-import Logging
 import Model
 import NIOCore
+import NIOHTTP1
 import Queue
+import Redis
 import StandardWebhooks
 
-/// `POST /document/update` (DESIGN §3.4): content type, size, signature, payload, then the atomic enqueue — in that order.
-/// A 202 is built only from Redis's answer to the enqueue script.
-struct WebhookIntake: Sendable {
-    let verifier: WebhookVerifier
-    let queue: EventQueue
-    let pool: RedisPool
+/// The gateway's decisions, without I/O (DESIGN §3.4): which route a head takes, whether a webhook is admitted,
+/// verified and valid, and which answer Redis's reply to the enqueue means. Checks run in the contract's order:
+/// path and method, content type, size, signature, payload. A 202 is built only from Redis's answer.
+struct WebhookIntake {
+    /// Where a request goes, decided from its head alone.
+    enum Route: Equatable {
+        case webhook
+        case probe(Probe)
+        case notFound(path: Substring)
+        case methodNotAllowed(allowed: String)
+    }
+
+    enum Probe: Equatable {
+        case live
+        case ready
+        case metrics
+    }
+
+    /// The webhook path.
+    static let webhookPath = "/document/update"
+
+    let verifier: KeyedWebhookVerifier
     let maxBodyBytes: Int
-    let maxBacklog: Int
-    let dedupeTTLSeconds: Int
-    let metrics: GatewayMetrics
-    let logger: Logger
 
-    /// Seconds a sender should wait after a 503: Redis usually comes back (or reconnects) quickly, a full backlog drains slower.
-    static let retryAfterUnavailable = "1"
-    static let retryAfterBacklog = "5"
-
-    /// Handles one webhook; `headers` already carries `X-Request-ID`.
-    func handle(_ request: Request, headers: HTTPFields, requestID: String) async throws -> (Response, GatewayOutcome) {
-        guard Self.isJSON(request.headers[.contentType]) else {
-            return (Problem.unsupportedMediaType.response(headers: headers), .unsupportedMediaType)
-        }
-        // A declared length over the limit is refused before reading a byte; chunked bodies are cut off while read.
-        if let declared = request.headers[.contentLength], let length = Int(declared), length > maxBodyBytes {
-            return (Problem.tooLarge(limit: maxBodyBytes).response(headers: headers), .tooLarge)
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            return (Problem.tooLarge(limit: maxBodyBytes).response(headers: headers), .tooLarge)
-        }
-        let body = Array(buffer.readableBytesView)
-        let now = UnixTime.nowMilliseconds()
-
-        let verified: VerifiedWebhook
-        do {
-            verified = try verifier.verify(
-                id: request.headers[HTTPField.Name.webhookID],
-                timestamp: request.headers[HTTPField.Name.webhookTimestamp],
-                signature: request.headers[HTTPField.Name.webhookSignature],
-                body: body,
-                now: now / 1000
-            )
-        } catch {
-            logger.debug("Webhook rejected: signature", metadata: ["request_id": "\(requestID)", "reason": "\(error)"])
-            return (Problem.unauthorized(error.description).response(headers: headers), .unauthorized)
-        }
-
-        do {
-            _ = try ReviewVerdict.decode(body)
-        } catch {
-            logger.debug("Webhook rejected: payload", metadata: [
-                "request_id": "\(requestID)", "webhook_id": "\(verified.id)", "errors": "\(error.errors.count)",
-            ])
-            return (Problem.invalidPayload(error.errors).response(headers: headers), .invalidPayload)
-        }
-
-        let envelope = EventEnvelope(webhookId: verified.id, timestamp: verified.timestamp, receivedAt: now, body: body)
-        let started = ContinuousClock.now
-        let outcome: EnqueueOutcome
-        do {
-            outcome = try await queue.enqueue(envelope, dedupeTTLSeconds: dedupeTTLSeconds, maxBacklog: maxBacklog, on: pool.next())
-        } catch {
-            logger.debug("Enqueue failed", metadata: [
-                "request_id": "\(requestID)", "webhook_id": "\(verified.id)", "error": "\(error)",
-            ])
-            var fields = headers
-            fields[.retryAfter] = Self.retryAfterUnavailable
-            return (Problem.queueUnavailable.response(headers: fields), .redisUnavailable)
-        }
-        let elapsed = ContinuousClock.now - started
-        metrics.enqueueDuration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-
-        switch outcome {
-        case .accepted, .duplicate:
-            logger.debug("Webhook enqueued", metadata: [
-                "request_id": "\(requestID)", "webhook_id": "\(verified.id)", "duplicate": "\(outcome == .duplicate)",
-            ])
-            var fields = headers
-            fields[.contentType] = "application/json"
-            return (Response(status: .accepted, headers: fields, body: ResponseBody(byteBuffer: Self.acceptedBody(id: verified.id))),
-                    outcome == .duplicate ? .duplicate : .accepted)
-        case .overBacklog:
-            logger.debug("Webhook refused: backlog full", metadata: ["request_id": "\(requestID)", "webhook_id": "\(verified.id)"])
-            var fields = headers
-            fields[.retryAfter] = Self.retryAfterBacklog
-            return (Problem.overBacklog.response(headers: fields), .overBacklog)
+    /// The route for `method` and `uri` (query string ignored; paths match exactly).
+    static func route(method: HTTPMethod, uri: String) -> Route {
+        let path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri[...]
+        switch path {
+        case webhookPath:
+            return method == .POST ? .webhook : .methodNotAllowed(allowed: "POST")
+        case "/livez", "/healthz":
+            return method == .GET ? .probe(.live) : .methodNotAllowed(allowed: "GET")
+        case "/readyz":
+            return method == .GET ? .probe(.ready) : .methodNotAllowed(allowed: "GET")
+        case "/metrics":
+            return method == .GET ? .probe(.metrics) : .methodNotAllowed(allowed: "GET")
+        default:
+            return .notFound(path: path)
         }
     }
 
-    /// `{"id":"<webhook-id>"}`.
-    static func acceptedBody(id: String) -> ByteBuffer {
-        var out: [UInt8] = Array(#"{"id":"#.utf8)
-        out.reserveCapacity(id.utf8.count + 10)
-        JSONText.appendString(id, to: &out)
-        out.append(UInt8(ascii: "}"))
-        return ByteBuffer(bytes: out)
+    /// The answer for a route that is not the webhook's; probes are answered by the caller.
+    static func answer(for route: Route, method: HTTPMethod) -> GatewayAnswer? {
+        switch route {
+        case .webhook, .probe:
+            return nil
+        case .notFound(let path):
+            return Problem.notFound(path: path).answer(outcome: .notFound)
+        case .methodNotAllowed(let allowed):
+            return Problem.methodNotAllowed(method: method.rawValue, allowed: allowed)
+                .answer(outcome: .methodNotAllowed, allow: allowed)
+        }
+    }
+
+    /// A refusal decided from the webhook's head: 415 for a body that is not JSON, 413 for a declared length over the
+    /// limit (the body is then never read). Nil admits the body.
+    func admit(contentType: String?, contentLength: String?) -> GatewayAnswer? {
+        guard Self.isJSON(contentType) else { return .unsupportedMediaType }
+        if let contentLength, let length = Int(contentLength), length > maxBodyBytes {
+            return .tooLarge(limit: maxBodyBytes)
+        }
+        return nil
+    }
+
+    /// Signature first (401), then the payload (400); the verified identity when both pass.
+    func check(
+        id: String?, timestamp: String?, signature: String?, body: UnsafeRawBufferPointer, nowSeconds: Int
+    ) -> Result<VerifiedWebhook, Refusal> {
+        let verified: VerifiedWebhook
+        do {
+            verified = try verifier.verify(id: id, timestamp: timestamp, signature: signature, body: body, now: nowSeconds)
+        } catch {
+            return .failure(.signature(error))
+        }
+        do {
+            try ReviewVerdict.validate(body)
+        } catch {
+            return .failure(.payload(error))
+        }
+        return .success(verified)
+    }
+
+    /// Why a webhook was refused after its body was read.
+    enum Refusal: Error {
+        case signature(WebhookVerificationError)
+        case payload(ReviewVerdictError)
+
+        var answer: GatewayAnswer {
+            switch self {
+            case .signature(let error): Problem.unauthorized(error.description).answer(outcome: .unauthorized)
+            case .payload(let error): Problem.invalidPayload(error.errors).answer(outcome: .invalidPayload)
+            }
+        }
+    }
+
+    /// The answer to Redis's reply: 202 for accepted or duplicate, 503 + `Retry-After` for a full backlog, an
+    /// unreachable Redis or any reply that is not an enqueue outcome.
+    static func answer(
+        forEnqueueReply reply: Result<RESPValue, RedisError>, webhookId: String, allocator: ByteBufferAllocator
+    ) -> GatewayAnswer {
+        guard case .success(let value) = reply, let outcome = try? EnqueueCommand.outcome(value) else {
+            return .queueUnavailable
+        }
+        switch outcome {
+        case .accepted: return .accepted(id: webhookId, duplicate: false, allocator: allocator)
+        case .duplicate: return .accepted(id: webhookId, duplicate: true, allocator: allocator)
+        case .overBacklog: return .overBacklog
+        }
     }
 
     /// `application/json`, case-insensitively, optionally followed by parameters (`; charset=utf-8`).
     static func isJSON(_ contentType: String?) -> Bool {
-        guard let contentType else { return false }
-        let media = contentType.utf8.prefix { $0 != UInt8(ascii: ";") }
-        var trimmed = media[...]
-        while let first = trimmed.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { trimmed = trimmed.dropFirst() }
-        while let last = trimmed.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { trimmed = trimmed.dropLast() }
-        let expected = "application/json".utf8
-        guard trimmed.count == expected.count else { return false }
-        // ASCII lower-casing is enough: media types are ASCII tokens.
-        return zip(trimmed, expected).allSatisfy { byte, wanted in
-            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-            return lower == wanted
+        guard var contentType else { return false }
+        return contentType.withUTF8 { bytes in
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            var start = 0
+            while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+            while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+            let expected: StaticString = "application/json"
+            guard end - start == expected.utf8CodeUnitCount else { return false }
+            return expected.withUTF8Buffer { expected in
+                for index in 0..<expected.count {
+                    let byte = bytes[start + index]
+                    // ASCII lower-casing is enough: media types are ASCII tokens.
+                    let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                    guard lower == expected[index] else { return false }
+                }
+                return true
+            }
         }
     }
-}
-
-extension HTTPField.Name {
-    // Literal, valid header names: the initialiser cannot fail for them.
-    static let webhookID = HTTPField.Name("webhook-id")!
-    static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
-    static let webhookSignature = HTTPField.Name("webhook-signature")!
-    static let requestID = HTTPField.Name("X-Request-ID")!
-    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
-    static let forwarded = HTTPField.Name("Forwarded")!
 }

@@ -14,6 +14,14 @@ extension ReviewVerdict {
         return try decodeWithFoundation(body)
     }
 
+    /// Checks a webhook body the way `decode` does, without building the verdict: the gateway's hot path only needs
+    /// to know that the body is valid, and the plain case is checked in place. The error is `decode`'s.
+    public static func validate(_ body: UnsafeRawBufferPointer) throws(ReviewVerdictError) {
+        var scanner = VerdictFastScanner(bytes: body.assumingMemoryBound(to: UInt8.self))
+        if scanner.scan() != nil { return }
+        _ = try decodeWithFoundation(Array(body))
+    }
+
     /// The reference decoding: Foundation's JSON parser, then the field checks. Internal for the scanner's tests.
     static func decodeWithFoundation(_ body: [UInt8]) throws(ReviewVerdictError) -> ReviewVerdict {
         let parsed: Any

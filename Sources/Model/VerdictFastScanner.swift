@@ -15,7 +15,20 @@ struct VerdictFastScanner {
 
     private static let maxDepth = 32
 
+    /// Where a plain, valid verdict's three values are in the bytes.
+    struct Fields {
+        var agentId: Range<Int>
+        var documentId: Range<Int>
+        var documentStatus: Verdict
+    }
+
     mutating func verdict() -> ReviewVerdict? {
+        guard let fields = scan() else { return nil }
+        return ReviewVerdict(agentId: text(fields.agentId), documentId: text(fields.documentId), documentStatus: fields.documentStatus)
+    }
+
+    /// The verdict's fields when the body is a plain, valid verdict; nil otherwise. Builds no string.
+    mutating func scan() -> Fields? {
         for byte in bytes where byte >= 0x80 || byte == UInt8(ascii: "\\") { return nil }
         skipSpace()
         guard take(UInt8(ascii: "{")) else { return nil }
@@ -52,10 +65,11 @@ struct VerdictFastScanner {
         guard index == bytes.count, let agentId, let documentId, let status else { return nil }
         // ASCII without control characters: one byte is one character.
         let limit = ReviewVerdict.maxIdentifierLength
+        let statusBytes = UnsafeBufferPointer(rebasing: bytes[status])
         guard (1...limit).contains(agentId.count), (1...limit).contains(documentId.count),
-              let verdict = Verdict(rawValue: text(status))
+              let verdict = Verdict.allCases.first(where: { statusBytes.elementsEqual($0.rawValue.utf8) })
         else { return nil }
-        return ReviewVerdict(agentId: text(agentId), documentId: text(documentId), documentStatus: verdict)
+        return Fields(agentId: agentId, documentId: documentId, documentStatus: verdict)
     }
 
     /// 1 agentId, 2 documentId, 3 documentStatus, 0 any other key.

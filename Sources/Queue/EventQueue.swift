@@ -49,7 +49,7 @@ public struct EventQueue: Sendable {
         try await client.send("XLEN", RedisArgument(keys.events)).int ?? 0
     }
 
-    private func enqueueArguments(_ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int) -> [RedisArgument] {
+    func enqueueArguments(_ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int) -> [RedisArgument] {
         var args: [RedisArgument] = [RedisArgument(dedupeTTLSeconds), RedisArgument(maxBacklog), RedisArgument(QueueKeys.group)]
         for field in envelope.fields {
             args.append(RedisArgument(field.name))
@@ -58,7 +58,8 @@ public struct EventQueue: Sendable {
         return args
     }
 
-    private static func outcome(_ reply: RESPValue) throws -> EnqueueOutcome {
+    /// The enqueue script's answer: `{'accepted', id}`, `{'duplicate'}` or `{'backlog'}`.
+    static func outcome(_ reply: RESPValue) throws(RedisError) -> EnqueueOutcome {
         guard let parts = reply.array, let verdict = parts.first?.string else {
             throw RedisError.unexpectedReply("an enqueue outcome", reply)
         }

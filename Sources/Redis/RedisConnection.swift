@@ -112,7 +112,7 @@ public final class RedisConnection {
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw brokenError() }
         defer { freeReplyObject(raw) }
-        return Self.value(of: raw.assumingMemoryBound(to: redisReply.self))
+        return RESPValue(hiredisReply: raw)
     }
 
     // MARK: - Internals
@@ -165,33 +165,5 @@ public final class RedisConnection {
     private static func timeval(_ duration: Duration) -> timeval {
         let (seconds, attoseconds) = duration.components
         return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
-    }
-
-    private static func value(of reply: UnsafeMutablePointer<redisReply>) -> RESPValue {
-        let r = reply.pointee
-        switch r.type {
-        case REDIS_REPLY_STRING:
-            return .bulkString(bytes(r.str, r.len))
-        case REDIS_REPLY_STATUS:
-            return .simpleString(String(decoding: bytes(r.str, r.len), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            return .error(String(decoding: bytes(r.str, r.len), as: UTF8.self))
-        case REDIS_REPLY_INTEGER:
-            return .integer(Int(r.integer))
-        case REDIS_REPLY_ARRAY:
-            var elements: [RESPValue] = []
-            elements.reserveCapacity(r.elements)
-            for i in 0..<r.elements {
-                if let element = r.element[i] { elements.append(value(of: element)) } else { elements.append(.null) }
-            }
-            return .array(elements)
-        default:
-            return .null
-        }
-    }
-
-    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>?, _ length: Int) -> [UInt8] {
-        guard let pointer, length > 0 else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 }

@@ -2,22 +2,43 @@ import Crypto
 import Foundation
 
 extension WebhookSecret {
-    /// HMAC-SHA256 over `"{id}.{timestamp}.{body}"`, fed piecewise so the signed content is never copied.
-    func authenticationCode(id: String, timestamp: String, body: [UInt8]) -> HMAC<SHA256>.MAC {
-        var hmac = HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
+    /// HMAC-SHA256 over `"{id}.{timestamp}.{body}"`; the body is read in place, never copied.
+    func authenticationCode(id: String, timestamp: String, body: UnsafeRawBufferPointer) -> HMAC<SHA256>.MAC {
+        Self.authenticationCode(keyed: keyedHMAC(), id: id, timestamp: timestamp, body: body)
+    }
+
+    /// A fresh HMAC keyed with this secret, to be copied per message (keying hashes the padded key once).
+    func keyedHMAC() -> HMAC<SHA256> {
+        HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
+    }
+
+    /// Finishes a copy of an already keyed HMAC over the signed content.
+    static func authenticationCode(
+        keyed: HMAC<SHA256>, id: String, timestamp: String, body: UnsafeRawBufferPointer
+    ) -> HMAC<SHA256>.MAC {
+        var hmac = keyed
         var id = id
         var timestamp = timestamp
-        let dot: [UInt8] = [UInt8(ascii: ".")]
-        id.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
-        dot.withUnsafeBytes { hmac.update(data: $0) }
-        timestamp.withUTF8 { hmac.update(data: UnsafeRawBufferPointer($0)) }
-        dot.withUnsafeBytes { hmac.update(data: $0) }
-        body.withUnsafeBytes { hmac.update(data: $0) }
+        // One contiguous "{id}.{timestamp}." prefix and the body: two updates, not five (each one walks a
+        // DataProtocol's regions generically), and no copy of the body.
+        id.withUTF8 { id in
+            timestamp.withUTF8 { timestamp in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: id.count + timestamp.count + 2) { prefix in
+                    var index = prefix.initialize(fromContentsOf: id)
+                    prefix[index] = UInt8(ascii: ".")
+                    index += 1
+                    index = UnsafeMutableBufferPointer(rebasing: prefix[index...]).initialize(fromContentsOf: timestamp) + index
+                    prefix[index] = UInt8(ascii: ".")
+                    hmac.update(data: UnsafeRawBufferPointer(prefix))
+                }
+            }
+        }
+        hmac.update(data: body)
         return hmac.finalize()
     }
 }
 
-extension HashedAuthenticationCode {
+extension MessageAuthenticationCode {
     /// Compares with `candidate` in time independent of where the bytes differ (the length is not secret).
     func constantTimeEquals(_ candidate: [UInt8]) -> Bool {
         withUnsafeBytes { mac in

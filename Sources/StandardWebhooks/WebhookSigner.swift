@@ -12,7 +12,7 @@ public struct WebhookSigner: Sendable {
 
     /// The `webhook-signature` value for this message: `v1,<base64 HMAC-SHA256>`.
     public func signature(id: String, timestamp: Int, body: [UInt8]) -> String {
-        let mac = secret.authenticationCode(id: id, timestamp: String(timestamp), body: body)
+        let mac = body.withUnsafeBytes { secret.authenticationCode(id: id, timestamp: String(timestamp), body: $0) }
         return "v1," + mac.withUnsafeBytes { Data($0).base64EncodedString() }
     }
 

@@ -1,3 +1,5 @@
+import Crypto
+
 /// Verifies Standard Webhooks headers against one or more secrets (several during key rotation).
 public struct WebhookVerifier: Sendable {
     /// Longest accepted `webhook-id`, in characters.
@@ -25,6 +27,24 @@ public struct WebhookVerifier: Sendable {
         body: [UInt8],
         now: Int
     ) throws(WebhookVerificationError) -> VerifiedWebhook {
+        try verify(id: id, timestamp: timestamp, signature: signature, now: now) { id, timestamp, candidates in
+            body.withUnsafeBytes { body in
+                secrets.contains { secret in
+                    Self.matchesAny(secret.authenticationCode(id: id, timestamp: timestamp, body: body), candidates)
+                }
+            }
+        }
+    }
+
+    /// The checks in order, with the signature comparison left to `matches` (which sees the id and timestamp exactly
+    /// as sent, and the decoded `v1` candidates), so the keyed per-loop verifier shares every other rule.
+    func verify(
+        id: String?,
+        timestamp: String?,
+        signature: String?,
+        now: Int,
+        matches: (String, String, [[UInt8]]) -> Bool
+    ) throws(WebhookVerificationError) -> VerifiedWebhook {
         guard let id else { throw .missingHeader("webhook-id") }
         guard let timestamp else { throw .missingHeader("webhook-timestamp") }
         guard let signature else { throw .missingHeader("webhook-signature") }
@@ -35,16 +55,18 @@ public struct WebhookVerifier: Sendable {
         let candidates = try Self.parseSignatures(signature)
         guard !candidates.isEmpty else { throw .noMatchingSignature }
         // The signed content uses the timestamp exactly as sent: that is what the sender signed.
-        for secret in secrets {
-            let mac = secret.authenticationCode(id: id, timestamp: timestamp, body: body)
-            var matched = false
-            // No early exit: the time taken must not reveal which candidate (if any) matched.
-            for candidate in candidates {
-                matched = mac.constantTimeEquals(candidate) || matched
-            }
-            if matched { return VerifiedWebhook(id: id, timestamp: seconds) }
+        guard matches(id, timestamp, candidates) else { throw .noMatchingSignature }
+        return VerifiedWebhook(id: id, timestamp: seconds)
+    }
+
+    /// Whether `mac` equals any candidate, comparing all of them in constant time: no early exit, so the time taken
+    /// does not reveal which candidate (if any) matched.
+    static func matchesAny<MAC: MessageAuthenticationCode>(_ mac: MAC, _ candidates: [[UInt8]]) -> Bool {
+        var matched = false
+        for candidate in candidates {
+            matched = mac.constantTimeEquals(candidate) || matched
         }
-        throw .noMatchingSignature
+        return matched
     }
 
     private func checkFreshness(_ seconds: Int, now: Int) throws(WebhookVerificationError) {

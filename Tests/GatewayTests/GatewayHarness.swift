@@ -1,6 +1,5 @@
 import Foundation
 import HTTPTypes
-import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
@@ -18,7 +17,7 @@ struct GatewayHarness: Sendable {
     static let otherSecretText = "whsec_" + Data("a second signing key for rotation".utf8).base64EncodedString()
     static let validBody = #"{"agentId":"agent-7","documentId":"doc-42","documentStatus":"ACCEPTED"}"#
 
-    let prefix: String
+    private(set) var prefix: String
     let redisURL: String
     var configuration: GatewayConfiguration
 
@@ -34,7 +33,7 @@ struct GatewayHarness: Sendable {
             secrets: try WebhookSecret.list(secrets),
             redis: try GatewayConfiguration.redisConfiguration(url: redisURL),
             redisPrefix: prefix,
-            redisPoolSize: 2,
+            eventLoopThreads: 2,
             host: "127.0.0.1",
             port: 0,
             trustedProxies: try TrustedProxies(parsing: "127.0.0.1/32,::1/128"),
@@ -43,20 +42,59 @@ struct GatewayHarness: Sendable {
         configure(&configuration)
     }
 
+    /// The same harness reading another key prefix (e.g. a gateway process's).
+    func withPrefix(_ prefix: String) -> GatewayHarness {
+        var copy = self
+        copy.prefix = prefix
+        return copy
+    }
+
     static var logger: Logger {
         var logger = Logger(label: "gateway-test")
         logger.logLevel = .warning
         return logger
     }
 
-    /// Runs a live gateway for the duration of `test`.
+    /// Runs a live gateway (the real NIO server on a free port, in a service group) for the duration of `test`, then
+    /// shuts it down gracefully.
     func withLiveGateway<T: Sendable>(
         shutdown: ShutdownFlag = ShutdownFlag(),
-        _ test: @Sendable (any TestClientProtocol) async throws -> T
+        _ test: @Sendable (GatewayTestClient) async throws -> T
     ) async throws -> T {
-        let app = buildApplication(configuration: configuration, logger: Self.logger, shutdown: shutdown)
-        return try await app.test(.live, test)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let server = GatewayServer(configuration: configuration, logger: Self.logger, shutdown: shutdown) { port in
+            portContinuation.yield(port)
+            portContinuation.finish()
+        }
+        let group = ServiceGroup(configuration: .init(services: [server], logger: Self.logger))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                portContinuation.finish()
+            }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next() else {
+                try await tasks.next()
+                throw GatewayDidNotStart()
+            }
+            let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(20)))
+            client.connect()
+            do {
+                let value = try await test(GatewayTestClient(client: client, port: port))
+                try? await client.shutdown()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return value
+            } catch {
+                try? await client.shutdown()
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
     }
+
+    struct GatewayDidNotStart: Error {}
 
     // MARK: Requests
 
@@ -80,8 +118,8 @@ struct GatewayHarness: Sendable {
 
     @discardableResult
     static func post(
-        _ client: any TestClientProtocol, body: String, headers: HTTPFields, path: String = "/document/update"
-    ) async throws -> TestResponse {
+        _ client: GatewayTestClient, body: String, headers: HTTPFields, path: String = "/document/update"
+    ) async throws -> GatewayTestResponse {
         try await client.execute(uri: path, method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
@@ -126,7 +164,31 @@ struct GatewayHarness: Sendable {
     }
 }
 
-extension TestResponse {
+/// A keep-alive connection to a live gateway (HummingbirdTesting's `TestClient`; concurrent calls are pipelined on it).
+struct GatewayTestClient: Sendable {
+    let client: TestClient
+    let port: Int?
+
+    func execute(
+        uri: String, method: HTTPRequest.Method, headers: HTTPFields = [:], body: ByteBuffer? = nil
+    ) async throws -> GatewayTestResponse {
+        var headers = headers
+        headers[.connection] = "keep-alive"
+        let response = try await client.execute(
+            TestClient.Request(uri, method: method, authority: "localhost", headers: headers, body: body))
+        return GatewayTestResponse(head: response.head, body: response.body ?? ByteBuffer())
+    }
+}
+
+/// One answer as the tests read it.
+struct GatewayTestResponse: Sendable {
+    let head: HTTPResponse
+    let body: ByteBuffer
+    var status: HTTPResponse.Status { head.status }
+    var headers: HTTPFields { head.headerFields }
+}
+
+extension GatewayTestResponse {
     var bodyText: String { String(buffer: body) }
 
     /// The body parsed as a JSON object (problem documents, 202 bodies).
@@ -134,4 +196,12 @@ extension TestResponse {
         let parsed = try JSONSerialization.jsonObject(with: Data(bodyText.utf8))
         return try #require(parsed as? [String: Any])
     }
+}
+
+extension HTTPField.Name {
+    // Literal, valid header names: the initialiser cannot fail for them.
+    static let webhookID = HTTPField.Name("webhook-id")!
+    static let webhookTimestamp = HTTPField.Name("webhook-timestamp")!
+    static let webhookSignature = HTTPField.Name("webhook-signature")!
+    static let requestID = HTTPField.Name("X-Request-ID")!
 }

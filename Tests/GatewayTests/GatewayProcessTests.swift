@@ -66,6 +66,43 @@ import Testing
         #expect(!gateway.output.contains(GatewayHarness.secretText))
     }
 
+    @Test func sigtermUnderLoadAnswersEveryRequestItReadAndLosesNothing() async throws {
+        let port = freePort()
+        let prefix = TestEnvironment.uniquePrefix("sigterm-load")
+        let gateway = try ChildProcess.launch(
+            product: "docket-gateway",
+            arguments: ["--port", "\(port)"],
+            environment: [
+                "DOCKET_WEBHOOK_SECRET": GatewayHarness.secretText,
+                "DOCKET_REDIS_URL": TestEnvironment.redisURL,
+                "DOCKET_REDIS_PREFIX": prefix,
+            ])
+        defer { gateway.kill9() }
+        // Reads the gateway process's stream.
+        let stream = try GatewayHarness("sigterm-load").withPrefix(prefix)
+        defer { stream.cleanUp() }
+        try waitUntil(timeout: .seconds(20), what: "the gateway to be ready") {
+            guard gateway.isRunning else { throw GatewayExited(output: gateway.output) }
+            return (try? LoopbackHTTPClient.exchange(port: port, method: "GET", path: "/readyz"))?.status == 200
+        }
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 1)
+            gateway.terminate()
+        }
+        let results = await RawLoad.run(port: port, lanes: 6, duration: .seconds(10), stopWhenRefused: true, tag: "term")
+        let status = gateway.waitForExit(timeout: .seconds(15))
+        #expect(status == 0, "output: \(gateway.output)")
+        // Every request got its whole answer, or its connection ended before a byte of one.
+        #expect(results.halfAnswered.isEmpty)
+        #expect(results.unexpectedAnswers.isEmpty)
+        #expect(results.acceptedIds.count > 50)
+        #expect(results.contains { if case .refused = $0 { true } else { false } }, "the load never saw the gateway stop")
+        // Nothing half-done either: exactly the 202s are in the stream.
+        let stored = try stream.streamWebhookIds()
+        #expect(stored.count == results.acceptedIds.count)
+        #expect(Set(stored).symmetricDifference(results.acceptedIds).isEmpty)
+    }
+
     struct GatewayExited: Error, CustomStringConvertible {
         var output: String
         var description: String { "docket-gateway exited early: \(output)" }

@@ -29,8 +29,8 @@ import Testing
         defer { harness.cleanUp() }
         let big = String(repeating: "x", count: 400)
         // (path in the document, method in the document, response)
-        let observed: [(String, String, TestResponse)] = try await harness.withLiveGateway { client in
-            var out: [(String, String, TestResponse)] = []
+        let observed: [(String, String, GatewayTestResponse)] = try await harness.withLiveGateway { client in
+            var out: [(String, String, GatewayTestResponse)] = []
             func post(_ body: String, _ headers: HTTPFields) async throws {
                 out.append(("/document/update", "post", try await H.post(client, body: body, headers: headers)))
             }

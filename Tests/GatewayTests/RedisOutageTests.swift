@@ -19,7 +19,7 @@ import Testing
 
         let accepted = try await harness.withLiveGateway { client in
             var accepted: [String] = []
-            func send() async throws -> TestResponse {
+            func send() async throws -> GatewayTestResponse {
                 let id = H.uniqueId()
                 let response = try await H.post(client, body: H.validBody, headers: try H.signedHeaders(id: id, body: H.validBody))
                 if response.status == .accepted { accepted.append(id) }

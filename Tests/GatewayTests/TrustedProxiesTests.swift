@@ -100,9 +100,13 @@ import Testing
     }
 
     @Test func requestIdsAreUniqueAndSaneOnesAreAccepted() {
-        let generator = RequestIDGenerator()
-        let ids = (0..<1000).map { _ in generator.next() }
-        #expect(Set(ids).count == 1000)
+        // Two event loops of one process: ids unique across both, without sharing a counter.
+        let prefix = RequestIDGenerator.makeProcessPrefix()
+        var loop0 = RequestIDGenerator(processPrefix: prefix, loopIndex: 0, loopCount: 2)
+        var loop1 = RequestIDGenerator(processPrefix: prefix, loopIndex: 1, loopCount: 2)
+        let ids = (0..<1000).flatMap { _ in [loop0.make(), loop1.make()] }
+        #expect(Set(ids).count == 2000)
+        #expect(ids.allSatisfy { $0.hasPrefix(prefix) })
         #expect(ids.allSatisfy(RequestIDGenerator.isAcceptable))
         #expect(!RequestIDGenerator.isAcceptable(""))
         #expect(!RequestIDGenerator.isAcceptable("has space"))

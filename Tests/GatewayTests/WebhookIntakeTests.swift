@@ -242,7 +242,7 @@ import Testing
         defer { harness.cleanUp() }
         let ids = (0..<5).map { _ in H.uniqueId() }
         let (responses, duplicate) = try await harness.withLiveGateway { client in
-            var responses: [TestResponse] = []
+            var responses: [GatewayTestResponse] = []
             for id in ids {
                 responses.append(try await H.post(client, body: H.validBody, headers: try H.signedHeaders(id: id, body: H.validBody)))
             }
@@ -308,7 +308,7 @@ import Testing
 
     /// Checks the RFC 9457 shape and media type; returns the document.
     @discardableResult
-    func expectProblem(_ response: TestResponse, status: Int) throws -> [String: Any] {
+    func expectProblem(_ response: GatewayTestResponse, status: Int) throws -> [String: Any] {
         #expect(response.headers[.contentType] == "application/problem+json")
         let problem = try response.jsonObject()
         #expect(problem["status"] as? Int == status)

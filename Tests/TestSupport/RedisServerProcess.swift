@@ -9,18 +9,22 @@ public final class RedisServerProcess: Sendable {
     /// Working directory of the server: AOF files and the log live here and survive restart().
     public let directory: String
     private let appendOnly: Bool
+    private let fsyncAlways: Bool
     private let process: Mutex<Subprocess?>
 
-    private init(port: Int, directory: String, appendOnly: Bool, process: Subprocess) {
+    private init(port: Int, directory: String, appendOnly: Bool, fsyncAlways: Bool, process: Subprocess) {
         self.port = port
         self.directory = directory
         self.appendOnly = appendOnly
+        self.fsyncAlways = fsyncAlways
         self.url = "redis://127.0.0.1:\(port)/0"
         self.process = Mutex(process)
     }
 
-    /// Starts redis-server on a free port of 127.0.0.1; returns once it answers PING.
-    public static func start(appendOnly: Bool = false) throws -> RedisServerProcess {
+    /// Starts redis-server on a free port of 127.0.0.1; returns once it answers PING. `fsyncAlways` (with `appendOnly`)
+    /// makes every write durable before Redis answers it, so a kill -9 loses nothing that was answered.
+    /// `DEBUG` (e.g. `DEBUG SLEEP`, a hung server) is allowed from loopback.
+    public static func start(appendOnly: Bool = false, fsyncAlways: Bool = false) throws -> RedisServerProcess {
         let directory = "\(PostgresTools.shortTemporaryDirectory())/docket-redis-\(TestEnvironment.randomHex(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // A bind can lose the race for a port freePort() handed out; try a few before giving up.
@@ -28,8 +32,9 @@ public final class RedisServerProcess: Sendable {
         for _ in 0..<5 {
             let port = freePort()
             do {
-                let process = try launch(port: port, directory: directory, appendOnly: appendOnly)
-                return RedisServerProcess(port: port, directory: directory, appendOnly: appendOnly, process: process)
+                let process = try launch(port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways)
+                return RedisServerProcess(
+                    port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways, process: process)
             } catch {
                 lastError = error
             }
@@ -38,11 +43,12 @@ public final class RedisServerProcess: Sendable {
         throw lastError ?? TestSupportError(.launchFailed, "redis-server did not start")
     }
 
-    private static func launch(port: Int, directory: String, appendOnly: Bool) throws -> Subprocess {
+    private static func launch(port: Int, directory: String, appendOnly: Bool, fsyncAlways: Bool) throws -> Subprocess {
         let arguments = [
             "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory,
             "--daemonize", "no", "--save", "", "--appendonly", appendOnly ? "yes" : "no",
-            "--appendfsync", "everysec", "--logfile", "\(directory)/redis.log",
+            "--appendfsync", fsyncAlways ? "always" : "everysec", "--logfile", "\(directory)/redis.log",
+            "--enable-debug-command", "local",
         ]
         // Each launch starts a fresh log (the previous one kept as redis.log.1) so "Ready" below is this launch's.
         let log = "\(directory)/redis.log"
@@ -94,7 +100,7 @@ public final class RedisServerProcess: Sendable {
         var lastError: (any Error)?
         for _ in 0..<10 {
             do {
-                let started = try Self.launch(port: port, directory: directory, appendOnly: appendOnly)
+                let started = try Self.launch(port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways)
                 process.withLock { $0 = started }
                 return
             } catch {

@@ -1,0 +1,54 @@
+import NIOCore
+import Synchronization
+
+/// The gateway's open HTTP connections, so graceful shutdown can ask each to finish its request and close
+/// (`ChannelShouldQuiesceEvent`, which NIO's pipelining handler honours) and wait until all have.
+final class ConnectionTracker: Sendable {
+    private struct State {
+        var channels: [ObjectIdentifier: any Channel] = [:]
+        var quiescing = false
+    }
+
+    private let state = Mutex(State())
+
+    /// Registers a new connection; one that arrives after quiescing began is closed at once (it has sent nothing yet
+    /// that we read, so closing it answers nothing half-way).
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        let accepted = state.withLock { state in
+            guard !state.quiescing else { return false }
+            state.channels[id] = channel
+            return true
+        }
+        guard accepted else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.closeFuture.whenComplete { [self] _ in
+            state.withLock { _ = $0.channels.removeValue(forKey: id) }
+        }
+    }
+
+    /// Asks every connection to close once its current request is answered, and waits until all are closed.
+    func quiesce(on eventLoop: any EventLoop) async {
+        let channels = state.withLock { state in
+            state.quiescing = true
+            return Array(state.channels.values)
+        }
+        for channel in channels {
+            channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
+        try? await EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: eventLoop).get()
+    }
+
+    /// Closes every connection now (cancellation: no more waiting).
+    func closeAll() {
+        let channels = state.withLock { state in
+            state.quiescing = true
+            return Array(state.channels.values)
+        }
+        for channel in channels { channel.close(promise: nil) }
+    }
+
+    var count: Int { state.withLock { $0.channels.count } }
+}

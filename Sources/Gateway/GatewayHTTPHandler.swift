@@ -1,0 +1,420 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import Redis
+import RedisNIO
+import StandardWebhooks
+
+/// One HTTP connection's handler, right behind NIO's HTTP/1.1 request decoder. It answers every request on its event
+/// loop without a task or a thread hop: route on the head, collect the body, verify and validate in place, hand the
+/// enqueue to the loop's Redis connection, answer from its reply. The decisions are `WebhookIntake`'s; this class keeps
+/// the connection's state and moves bytes.
+///
+/// It is its own pipelining assistant and response encoder: requests that arrive while one awaits Redis are queued (and
+/// reading stops until it is answered), so answers go out in request order; each answer is one pre-encoded buffer
+/// (`HTTPResponseBytes`), one write. A malformed request gets 400 and the connection closes; on graceful shutdown
+/// (`ChannelShouldQuiesceEvent`) an idle connection closes at once and a busy one after its answer.
+///
+/// At most one enqueue per connection awaits Redis. If the client goes away meanwhile, the reply still arrives (replies
+/// are matched by order on the Redis connection) and is counted, but not written.
+final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private enum State {
+        /// Between requests.
+        case idle
+        /// A webhook whose body is being collected.
+        case receivingWebhook
+        /// The answer is decided before the body (404, 405, 415, probes): the body is skipped, the answer sent at its end.
+        case skippingBody(GatewayAnswer)
+        /// The enqueue is written; the answer waits for Redis, and later requests wait in `queued`.
+        case awaitingRedis
+        /// Answered before the request ended (413): the rest of its body is dropped as it arrives, up to
+        /// `maxDiscardedBytes` past the limit; beyond that the connection is closed.
+        case answeredEarly
+    }
+
+    /// Events that arrived while a request awaited Redis, handled in order once it is answered.
+    private enum Queued {
+        case part(HTTPServerRequestPart)
+        case malformed
+    }
+
+    /// How much of a refused body is read and dropped to keep the connection usable, beyond the body limit.
+    static let maxDiscardedBytes = 1 << 20
+
+    private let loop: GatewayLoop
+    private var context: ChannelHandlerContext?
+    private var state = State.idle
+    private var queued = CircularBuffer<Queued>(initialCapacity: 4)
+    /// A `read` held back while a request awaits Redis (so a pipelining client cannot make us buffer without bound).
+    private var readPending = false
+    /// Graceful shutdown asked this connection to close after the request in progress.
+    private var quiescing = false
+    private var isActive = false
+    /// The peer's address and whether it is a trusted proxy, read once per connection.
+    private var peerAddress: String?
+    private var peerTrusted = false
+
+    // The request being handled.
+    private var head: HTTPRequestHead?
+    private var headers = RequestHeaders(HTTPHeaders())
+    private var requestID = ""
+    private var bodySize = 0
+    private var body: ByteBuffer?
+    private var webhookId = ""
+    private var webhookTimestamp = 0
+    private var receivedAt = 0
+    private var enqueueStarted = NIODeadline.uptimeNanoseconds(0)
+
+    init(loop: GatewayLoop) {
+        self.loop = loop
+    }
+
+    /// The gateway's whole pipeline for one connection: NIO's request decoder, then this handler.
+    static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, loop: GatewayLoop) throws {
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        try pipeline.addHandler(GatewayHTTPHandler(loop: loop))
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        isActive = context.channel.isActive
+        if isActive { readPeer(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        isActive = true
+        readPeer(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isActive = false
+        queued.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = Self.unwrapInboundIn(data)
+        if isBusy || !queued.isEmpty {
+            queued.append(.part(part))
+        } else {
+            handle(part, context: context)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard error is HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        // The decoder cannot go on after a parse error. Earlier requests still get their answers first.
+        if isBusy || !queued.isEmpty {
+            queued.append(.malformed)
+        } else {
+            refuseMalformed(context: context)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        quiescing = true
+        // Requests not started yet are not answered: the client sees the connection close before any byte of theirs.
+        queued.removeAll()
+        if case .idle = state { context.close(promise: nil) }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if isBusy {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    private var isBusy: Bool {
+        if case .awaitingRedis = state { return true }
+        return false
+    }
+
+    // MARK: - Requests
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            requestStarted(head, context: context)
+        case .body(let bytes):
+            bodyReceived(bytes, context: context)
+        case .end:
+            requestEnded(context: context)
+        }
+    }
+
+    private func requestStarted(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        self.head = head
+        headers = RequestHeaders(head.headers)
+        bodySize = 0
+        body = nil
+        requestID = requestID(supplied: headers.requestID)
+        let route = WebhookIntake.route(method: head.method, uri: head.uri)
+        switch route {
+        case .webhook:
+            let expectsContinue = headers.expectsContinue
+            if var refusal = loop.intake.admit(contentType: headers.contentType, contentLength: headers.contentLength) {
+                if expectsContinue {
+                    // The client waits for 100 before sending its body: refuse now and close, so that an unsent body
+                    // cannot be mistaken for the next request.
+                    refusal.closeConnection = true
+                    state = .answeredEarly
+                    respond(refusal, context: context)
+                } else if refusal.outcome == .tooLarge {
+                    // Refused before reading a byte; what is sent anyway is dropped as it arrives.
+                    state = .answeredEarly
+                    respond(refusal, context: context)
+                } else {
+                    state = .skippingBody(refusal)
+                }
+                return
+            }
+            state = .receivingWebhook
+            if expectsContinue {
+                context.writeAndFlush(Self.wrapOutboundOut(HTTPResponseBytes.continueResponse), promise: nil)
+            }
+        case .probe(let probe):
+            state = .skippingBody(probeAnswer(probe, context: context))
+        case .notFound, .methodNotAllowed:
+            state = .skippingBody(WebhookIntake.answer(for: route, method: head.method) ?? .queueUnavailable)
+        }
+    }
+
+    private func bodyReceived(_ part: ByteBuffer, context: ChannelHandlerContext) {
+        switch state {
+        case .receivingWebhook:
+            bodySize += part.readableBytes
+            guard bodySize <= loop.intake.maxBodyBytes else {
+                // A chunked body past the limit: answer now, drop the rest.
+                body = nil
+                state = .answeredEarly
+                respond(.tooLarge(limit: loop.intake.maxBodyBytes), context: context)
+                return
+            }
+            if body == nil {
+                body = part
+            } else {
+                body?.writeImmutableBuffer(part)
+            }
+        case .skippingBody(let answer):
+            bodySize += part.readableBytes
+            if bodySize > loop.intake.maxBodyBytes {
+                // No need to wait for the end of a body this large: answer now, drop the rest.
+                state = .answeredEarly
+                respond(answer, context: context)
+            }
+        case .answeredEarly:
+            bodySize += part.readableBytes
+            if bodySize > loop.intake.maxBodyBytes + Self.maxDiscardedBytes {
+                // Not worth reading any further to keep one connection open.
+                context.close(promise: nil)
+            }
+        case .idle, .awaitingRedis:
+            break
+        }
+    }
+
+    private func requestEnded(context: ChannelHandlerContext) {
+        switch state {
+        case .receivingWebhook:
+            verifyAndEnqueue(context: context)
+        case .skippingBody(let answer):
+            state = .idle
+            respond(answer, context: context)
+        case .answeredEarly:
+            state = .idle
+            if quiescing { context.close(promise: nil) }
+        case .idle, .awaitingRedis:
+            break
+        }
+    }
+
+    private func verifyAndEnqueue(context: ChannelHandlerContext) {
+        let nowMilliseconds = UnixTime.nowMilliseconds()
+        let headers = self.headers
+        let body = self.body ?? ByteBuffer()
+        let checked = body.withUnsafeReadableBytes { bytes in
+            loop.intake.check(
+                id: headers.webhookId,
+                timestamp: headers.webhookTimestamp,
+                signature: headers.webhookSignature,
+                body: bytes,
+                nowSeconds: nowMilliseconds / 1000)
+        }
+        switch checked {
+        case .failure(let refusal):
+            loop.logger.debug("Webhook refused", metadata: ["request_id": "\(requestID)", "reason": "\(refusal)"])
+            state = .idle
+            self.body = nil
+            respond(refusal.answer, context: context)
+        case .success(let verified):
+            webhookId = verified.id
+            webhookTimestamp = verified.timestamp
+            receivedAt = nowMilliseconds
+            self.body = body
+            state = .awaitingRedis
+            enqueueStarted = .now()
+            do {
+                try loop.redis.send(self)
+            } catch {
+                loop.logger.debug("Enqueue refused", metadata: [
+                    "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "reason": "\(error)",
+                ])
+                finishEnqueue(.queueUnavailable)
+            }
+        }
+    }
+
+    // MARK: - RedisRequester
+
+    func writeCommand(into buffer: inout ByteBuffer) {
+        guard let body else { return }
+        loop.enqueue.write(webhookId: webhookId, timestamp: webhookTimestamp, receivedAt: receivedAt, body: body, into: &buffer)
+    }
+
+    func redisReplied(_ result: Result<RESPValue, RedisError>) {
+        guard case .awaitingRedis = state else { return }
+        switch result {
+        case .success:
+            loop.process.metrics.enqueueDuration.recordNanoseconds(
+                Int64(NIODeadline.now().uptimeNanoseconds &- enqueueStarted.uptimeNanoseconds))
+        case .failure(let error):
+            loop.logger.debug("Enqueue failed", metadata: [
+                "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "error": "\(error)",
+            ])
+        }
+        let allocator = context?.channel.allocator ?? ByteBufferAllocator()
+        finishEnqueue(WebhookIntake.answer(forEnqueueReply: result, webhookId: webhookId, allocator: allocator))
+    }
+
+    /// Answers the webhook that awaited Redis, then goes on with what queued up behind it.
+    private func finishEnqueue(_ answer: GatewayAnswer) {
+        state = .idle
+        body = nil
+        guard let context else {
+            loop.process.metrics.count(answer.outcome)
+            return
+        }
+        respond(answer, context: context)
+        resume(context: context)
+    }
+
+    /// Handles queued events until one waits for Redis again, then lets reading continue.
+    private func resume(context: ChannelHandlerContext) {
+        while !isBusy, isActive, let next = queued.popFirst() {
+            switch next {
+            case .part(let part): handle(part, context: context)
+            case .malformed: refuseMalformed(context: context)
+            }
+        }
+        if !isBusy && readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func refuseMalformed(context: ChannelHandlerContext) {
+        queued.removeAll()
+        let answeredEarly = if case .answeredEarly = state { true } else { false }
+        state = .idle
+        guard isActive else { return }
+        // The current request was answered already (413 before its end): no second answer, just close.
+        if answeredEarly {
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(Self.wrapOutboundOut(HTTPResponseBytes.badRequest)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: - Answers
+
+    private func probeAnswer(_ probe: WebhookIntake.Probe, context: ChannelHandlerContext) -> GatewayAnswer {
+        switch probe {
+        case .live:
+            return .alive
+        case .ready:
+            switch loop.process.readiness {
+            case .ready: return .ready
+            case .notReady: return .notReady
+            case .shuttingDown: return .shuttingDown
+            }
+        case .metrics:
+            let text = loop.process.exposition()
+            var body = context.channel.allocator.buffer(capacity: text.count)
+            body.writeBytes(text)
+            return GatewayAnswer(status: .ok, outcome: .probe, contentType: "text/plain; version=0.0.4", body: body)
+        }
+    }
+
+    /// Counts the answer and writes it as one buffer, unless the client is gone; closes afterwards when the answer or
+    /// the request asks for it, or when graceful shutdown is under way.
+    private func respond(_ answer: GatewayAnswer, context: ChannelHandlerContext) {
+        loop.process.metrics.count(answer.outcome)
+        logAnswer(answer)
+        guard isActive, let head else { return }
+        let keepAlive = head.isKeepAlive && !answer.closeConnection && !quiescing
+        var bytes = context.channel.allocator.buffer(capacity: 192 + answer.body.readableBytes)
+        HTTPResponseBytes.write(answer, version: head.version, requestID: requestID, keepAlive: keepAlive, into: &bytes)
+        if keepAlive {
+            context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: nil)
+        } else {
+            queued.removeAll()
+            context.writeAndFlush(Self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    /// The access log line (debug): method, path, status, outcome, client as far as trusted proxies let us see.
+    private func logAnswer(_ answer: GatewayAnswer) {
+        guard answer.outcome != .probe, loop.logger.logLevel <= .debug, let head else { return }
+        let client = loop.proxies.clientAddress(
+            peer: peerAddress,
+            forwardedFor: head.headers.first(name: "x-forwarded-for"),
+            forwarded: head.headers.first(name: "forwarded"))
+        loop.logger.debug("Request answered", metadata: [
+            "request_id": "\(requestID)",
+            "client": "\(client ?? "-")",
+            "method": "\(head.method.rawValue)",
+            "path": "\(head.uri)",
+            "status": "\(answer.status.code)",
+            "outcome": "\(answer.outcome.label)",
+        ])
+    }
+
+    // MARK: - Peer
+
+    private func readPeer(_ context: ChannelHandlerContext) {
+        peerAddress = context.channel.remoteAddress?.ipAddress
+        peerTrusted = loop.proxies.isTrusted(peerAddress)
+    }
+
+    /// A trusted proxy's `X-Request-ID` when it is sane, otherwise a fresh one.
+    private func requestID(supplied: String?) -> String {
+        if peerTrusted, let supplied, RequestIDGenerator.isAcceptable(supplied) {
+            return supplied
+        }
+        return loop.requestIDs.make()
+    }
+}

@@ -1,0 +1,45 @@
+import Logging
+import NIOCore
+import Queue
+import RedisNIO
+import StandardWebhooks
+
+/// What every connection on one event loop shares: the loop's Redis connection, the keyed verifier, the encoded
+/// enqueue command and the request-id counter. Confined to its loop, so none of it is locked.
+final class GatewayLoop {
+    let index: Int
+    let eventLoop: any EventLoop
+    let redis: RedisLoopConnection
+    let intake: WebhookIntake
+    let enqueue: EnqueueCommand
+    let proxies: TrustedProxies
+    let process: GatewayProcessState
+    let logger: Logger
+    var requestIDs: RequestIDGenerator
+
+    init(index: Int, eventLoop: any EventLoop, configuration: GatewayConfiguration, process: GatewayProcessState, logger: Logger) {
+        self.index = index
+        self.eventLoop = eventLoop
+        self.process = process
+        self.logger = logger
+        self.proxies = configuration.trustedProxies
+        redis = RedisLoopConnection(
+            configuration: RedisLoopConnection.Configuration(
+                redis: configuration.redis,
+                maxPending: configuration.maxPendingPerLoop,
+                pingInterval: configuration.readinessInterval,
+                scripts: [EnqueueCommand.script]),
+            eventLoop: eventLoop,
+            logger: logger)
+        intake = WebhookIntake(
+            verifier: KeyedWebhookVerifier(
+                WebhookVerifier(secrets: configuration.secrets, tolerance: configuration.signatureToleranceSeconds)),
+            maxBodyBytes: configuration.maxBodyBytes)
+        enqueue = EnqueueCommand(
+            keys: QueueKeys(prefix: configuration.redisPrefix),
+            dedupeTTLSeconds: configuration.dedupeTTLSeconds,
+            maxBacklog: configuration.maxBacklog)
+        requestIDs = RequestIDGenerator(
+            processPrefix: process.requestIDPrefix, loopIndex: index, loopCount: configuration.eventLoopThreads)
+    }
+}
