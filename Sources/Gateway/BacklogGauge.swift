@@ -16,8 +16,7 @@ final class BacklogGauge: RedisRequester {
     init(loop: GatewayLoop, keys: QueueKeys, interval: Duration) {
         self.loop = loop
         self.key = keys.events
-        let (seconds, attoseconds) = interval.components
-        self.interval = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.interval = TimeAmount(interval)
     }
 
     /// Starts the refresh loop; call on the loop's event loop.

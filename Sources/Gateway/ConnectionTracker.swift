@@ -29,8 +29,9 @@ final class ConnectionTracker: Sendable {
         }
     }
 
-    /// Asks every connection to close once its current request is answered, and waits until all are closed.
-    func quiesce(on eventLoop: any EventLoop) async {
+    /// Asks every connection to close once its current request is answered, and waits until all are closed; whatever
+    /// is still open after `gracePeriod` (a client that never finishes its request or never reads) is closed then.
+    func quiesce(on eventLoop: any EventLoop, gracePeriod: TimeAmount) async {
         let channels = state.withLock { state in
             state.quiescing = true
             return Array(state.channels.values)
@@ -38,7 +39,9 @@ final class ConnectionTracker: Sendable {
         for channel in channels {
             channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
+        let deadline = eventLoop.scheduleTask(in: gracePeriod) { [self] in closeAll() }
         try? await EventLoopFuture.andAllComplete(channels.map(\.closeFuture), on: eventLoop).get()
+        deadline.cancel()
     }
 
     /// Closes every connection now (cancellation: no more waiting).

@@ -25,6 +25,11 @@ struct GatewayAnswer {
     static let queueUnavailable = Problem.queueUnavailable.answer(outcome: .redisUnavailable, retryAfter: retryAfterUnavailable)
     static let overBacklog = Problem.overBacklog.answer(outcome: .overBacklog, retryAfter: retryAfterBacklog)
     static let unsupportedMediaType = Problem.unsupportedMediaType.answer(outcome: .unsupportedMediaType)
+    static let malformedRequest: GatewayAnswer = {
+        var answer = Problem.malformedRequest.answer(outcome: .malformedRequest)
+        answer.closeConnection = true
+        return answer
+    }()
 
     static func tooLarge(limit: Int) -> GatewayAnswer {
         Problem.tooLarge(limit: limit).answer(outcome: .tooLarge)

@@ -64,12 +64,22 @@ struct GatewayCommand: AsyncParsableCommand {
             valueName: "n"))
     var maxPending: Int = DocketEnvironment.int("DOCKET_GATEWAY_MAX_PENDING", default: 4096)
 
+    @Option(
+        name: .customLong("shutdown-grace-ms"),
+        help: ArgumentHelp(
+            "On SIGTERM, how long connections may take to finish their request before they are closed (env DOCKET_GATEWAY_SHUTDOWN_GRACE_MS).",
+            valueName: "ms"))
+    var shutdownGraceMilliseconds: Int = DocketEnvironment.int("DOCKET_GATEWAY_SHUTDOWN_GRACE_MS", default: 10_000)
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port (DOCKET_GATEWAY_PORT) must be 0-65535, got \(port)") }
         guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes (DOCKET_MAX_BODY_BYTES) must be at least 1, got \(maxBodyBytes)") }
         guard maxBacklog >= 1 else { throw ValidationError("--max-backlog (DOCKET_MAX_BACKLOG) must be at least 1, got \(maxBacklog)") }
         guard dedupeTTLSeconds >= 1 else { throw ValidationError("--dedupe-ttl-s (DOCKET_DEDUPE_TTL_S) must be at least 1, got \(dedupeTTLSeconds)") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads (DOCKET_GATEWAY_THREADS) must be 1-256, got \(threads)") }
+        guard (0...25_000).contains(shutdownGraceMilliseconds) else {
+            throw ValidationError("--shutdown-grace-ms (DOCKET_GATEWAY_SHUTDOWN_GRACE_MS) must be 0-25000 (below the 30 s stop timeout), got \(shutdownGraceMilliseconds)")
+        }
         guard maxPending >= 1 else { throw ValidationError("--max-pending (DOCKET_GATEWAY_MAX_PENDING) must be at least 1, got \(maxPending)") }
     }
 
@@ -97,6 +107,7 @@ struct GatewayCommand: AsyncParsableCommand {
             redisPrefix: common.redisPrefix,
             eventLoopThreads: threads,
             maxPendingPerLoop: maxPending,
+            shutdownGracePeriod: .milliseconds(shutdownGraceMilliseconds),
             host: host,
             port: port,
             trustedProxies: try TrustedProxies(parsing: trustedProxies),

@@ -13,6 +13,9 @@ struct GatewayConfiguration: Sendable {
     var eventLoopThreads: Int = 1
     /// Enqueues awaiting Redis's reply per event loop; past it webhooks get 503 + `Retry-After` at once.
     var maxPendingPerLoop: Int = 4096
+    /// How long graceful shutdown waits for connections to finish their request before closing them anyway (less than
+    /// `DocketProcess`'s 30 s, so the Redis connections still close in order).
+    var shutdownGracePeriod: Duration = .seconds(10)
     var host: String = "127.0.0.1"
     /// 0 picks a free port (tests).
     var port: Int = 8080

@@ -10,10 +10,13 @@ import StandardWebhooks
 /// enqueue to the loop's Redis connection, answer from its reply. The decisions are `WebhookIntake`'s; this class keeps
 /// the connection's state and moves bytes.
 ///
-/// It is its own pipelining assistant and response encoder: requests that arrive while one awaits Redis are queued (and
-/// reading stops until it is answered), so answers go out in request order; each answer is one pre-encoded buffer
-/// (`HTTPResponseBytes`), one write. A malformed request gets 400 and the connection closes; on graceful shutdown
-/// (`ChannelShouldQuiesceEvent`) an idle connection closes at once and a busy one after its answer.
+/// It is its own pipelining assistant and response encoder: requests that arrive while one awaits Redis are queued and
+/// reading stops until it is answered (reading also stops while the socket cannot take more output), so answers go out
+/// in request order and a client cannot make us buffer without bound; each answer is one pre-encoded buffer
+/// (`HTTPResponseBytes`), one write. Once an answer says `connection: close` nothing more is read or answered, and the
+/// connection closes only after everything written has gone out. A malformed request gets 400 and the connection
+/// closes; on graceful shutdown (`ChannelShouldQuiesceEvent`) an idle connection closes at once and a busy one after
+/// its answer.
 ///
 /// At most one enqueue per connection awaits Redis. If the client goes away meanwhile, the reply still arrives (replies
 /// are matched by order on the Redis connection) and is counted, but not written.
@@ -29,11 +32,13 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         case receivingWebhook
         /// The answer is decided before the body (404, 405, 415, probes): the body is skipped, the answer sent at its end.
         case skippingBody(GatewayAnswer)
-        /// The enqueue is written; the answer waits for Redis, and later requests wait in `queued`.
-        case awaitingRedis
+        /// The enqueue of this body is written; the answer waits for Redis, and later requests wait in `queued`.
+        case awaitingRedis(body: ByteBuffer)
         /// Answered before the request ended (413): the rest of its body is dropped as it arrives, up to
         /// `maxDiscardedBytes` past the limit; beyond that the connection is closed.
         case answeredEarly
+        /// An answer with `connection: close` is written (or the connection must end): nothing more is read or answered.
+        case closing
     }
 
     /// Events that arrived while a request awaited Redis, handled in order once it is answered.
@@ -49,10 +54,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
     private var context: ChannelHandlerContext?
     private var state = State.idle
     private var queued = CircularBuffer<Queued>(initialCapacity: 4)
-    /// A `read` held back while a request awaits Redis (so a pipelining client cannot make us buffer without bound).
+    /// A `read` held back while a request awaits Redis or the socket is not writable.
     private var readPending = false
     /// Graceful shutdown asked this connection to close after the request in progress.
     private var quiescing = false
+    /// The decoder failed: what it sends after that is noise.
+    private var malformedSeen = false
+    /// `resume` is running: a nested call (a queued webhook refused at once) leaves the work to it.
+    private var resuming = false
     private var isActive = false
     /// The peer's address and whether it is a trusted proxy, read once per connection.
     private var peerAddress: String?
@@ -75,7 +84,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
 
     /// The gateway's whole pipeline for one connection: NIO's request decoder, then this handler.
     static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, loop: GatewayLoop) throws {
-        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+        // The decoder stops parsing after an upgrade or CONNECT request (those connections are closed after their
+        // answer); the cap bounds what it could hold before that.
+        let maximumBufferSize = max(1 << 20, 2 * loop.intake.maxBodyBytes)
+        try pipeline.addHandler(
+            ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes), maximumBufferSize: maximumBufferSize))
         try pipeline.addHandler(GatewayHTTPHandler(loop: loop))
     }
 
@@ -105,6 +118,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = Self.unwrapInboundIn(data)
+        if case .closing = state { return }
         if isBusy || !queued.isEmpty {
             queued.append(.part(part))
         } else {
@@ -113,16 +127,21 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard error is HTTPParserError else {
-            context.close(promise: nil)
+        if error is HTTPParserError {
+            malformedSeen = true
+            // The decoder cannot go on after a parse error. Earlier requests still get their answers first.
+            if isBusy || !queued.isEmpty {
+                queued.append(.malformed)
+            } else {
+                refuseMalformed(context: context)
+            }
             return
         }
-        // The decoder cannot go on after a parse error. Earlier requests still get their answers first.
-        if isBusy || !queued.isEmpty {
-            queued.append(.malformed)
-        } else {
-            refuseMalformed(context: context)
+        if malformedSeen, case ByteToMessageDecoderError.dataReceivedInErrorState = error {
+            // Bytes after the parse error: the queued 400 closes the connection once earlier answers are out.
+            return
         }
+        closeAfterPendingWrites(context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -133,15 +152,21 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         quiescing = true
         // Requests not started yet are not answered: the client sees the connection close before any byte of theirs.
         queued.removeAll()
-        if case .idle = state { context.close(promise: nil) }
+        if case .idle = state { closeAfterPendingWrites(context) }
     }
 
     func read(context: ChannelHandlerContext) {
-        if isBusy {
+        if case .closing = state { return }
+        if isBusy || !context.channel.isWritable {
             readPending = true
         } else {
             context.read()
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { resumeReading(context) }
+        context.fireChannelWritabilityChanged()
     }
 
     private var isBusy: Bool {
@@ -168,34 +193,42 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         bodySize = 0
         body = nil
         requestID = requestID(supplied: headers.requestID)
+        // HTTP/1.0 clients must ignore Expect; so do we.
+        let expectsContinue = headers.expectsContinue && (head.version.major > 1 || head.version.minor >= 1)
         let route = WebhookIntake.route(method: head.method, uri: head.uri)
+        var early: GatewayAnswer
         switch route {
         case .webhook:
-            let expectsContinue = headers.expectsContinue
-            if var refusal = loop.intake.admit(contentType: headers.contentType, contentLength: headers.contentLength) {
+            guard let refusal = loop.intake.admit(contentType: headers.contentType, contentLength: headers.contentLength)
+            else {
+                state = .receivingWebhook
                 if expectsContinue {
-                    // The client waits for 100 before sending its body: refuse now and close, so that an unsent body
-                    // cannot be mistaken for the next request.
-                    refusal.closeConnection = true
-                    state = .answeredEarly
-                    respond(refusal, context: context)
-                } else if refusal.outcome == .tooLarge {
-                    // Refused before reading a byte; what is sent anyway is dropped as it arrives.
-                    state = .answeredEarly
-                    respond(refusal, context: context)
-                } else {
-                    state = .skippingBody(refusal)
+                    context.writeAndFlush(Self.wrapOutboundOut(HTTPResponseBytes.continueResponse), promise: nil)
                 }
                 return
             }
-            state = .receivingWebhook
-            if expectsContinue {
-                context.writeAndFlush(Self.wrapOutboundOut(HTTPResponseBytes.continueResponse), promise: nil)
-            }
+            early = refusal
         case .probe(let probe):
-            state = .skippingBody(probeAnswer(probe, context: context))
+            early = probeAnswer(probe, context: context)
         case .notFound, .methodNotAllowed:
-            state = .skippingBody(WebhookIntake.answer(for: route, method: head.method) ?? .queueUnavailable)
+            early = WebhookIntake.answer(for: route, method: head.method) ?? .queueUnavailable
+        }
+        if head.method == .CONNECT || headers.upgrade != nil {
+            // The decoder reads nothing more after such a request: answer it and end the connection.
+            early.closeConnection = true
+        }
+        if expectsContinue {
+            // The client waits for 100 before sending its body: answer now and close, so that an unsent body cannot
+            // be mistaken for the next request.
+            early.closeConnection = true
+            state = .answeredEarly
+            respond(early, context: context)
+        } else if early.outcome == .tooLarge || early.closeConnection {
+            // Refused before reading a byte of the body; what is sent anyway is dropped as it arrives.
+            state = .answeredEarly
+            respond(early, context: context)
+        } else {
+            state = .skippingBody(early)
         }
     }
 
@@ -226,9 +259,10 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
             bodySize += part.readableBytes
             if bodySize > loop.intake.maxBodyBytes + Self.maxDiscardedBytes {
                 // Not worth reading any further to keep one connection open.
-                context.close(promise: nil)
+                state = .closing
+                closeAfterPendingWrites(context)
             }
-        case .idle, .awaitingRedis:
+        case .idle, .awaitingRedis, .closing:
             break
         }
     }
@@ -242,8 +276,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
             respond(answer, context: context)
         case .answeredEarly:
             state = .idle
-            if quiescing { context.close(promise: nil) }
-        case .idle, .awaitingRedis:
+            if quiescing {
+                state = .closing
+                closeAfterPendingWrites(context)
+            }
+        case .idle, .awaitingRedis, .closing:
             break
         }
     }
@@ -252,6 +289,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         let nowMilliseconds = UnixTime.nowMilliseconds()
         let headers = self.headers
         let body = self.body ?? ByteBuffer()
+        self.body = nil
         let checked = body.withUnsafeReadableBytes { bytes in
             loop.intake.check(
                 id: headers.webhookId,
@@ -264,17 +302,15 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         case .failure(let refusal):
             loop.logger.debug("Webhook refused", metadata: ["request_id": "\(requestID)", "reason": "\(refusal)"])
             state = .idle
-            self.body = nil
             respond(refusal.answer, context: context)
         case .success(let verified):
             webhookId = verified.id
             webhookTimestamp = verified.timestamp
             receivedAt = nowMilliseconds
-            self.body = body
-            state = .awaitingRedis
+            state = .awaitingRedis(body: body)
             enqueueStarted = .now()
             do {
-                try loop.redis.send(self)
+                try loop.sender.send(self)
             } catch {
                 loop.logger.debug("Enqueue refused", metadata: [
                     "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "reason": "\(error)",
@@ -287,7 +323,13 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
     // MARK: - RedisRequester
 
     func writeCommand(into buffer: inout ByteBuffer) {
-        guard let body else { return }
+        guard case .awaitingRedis(let body) = state else {
+            // Unreachable: the connection asks only while we await it. Still write one command, so that replies stay
+            // matched to their commands on the connection.
+            assertionFailure("asked for a command while not awaiting Redis")
+            buffer.writeRESPCommand("PING")
+            return
+        }
         loop.enqueue.write(webhookId: webhookId, timestamp: webhookTimestamp, receivedAt: receivedAt, body: body, into: &buffer)
     }
 
@@ -309,7 +351,6 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
     /// Answers the webhook that awaited Redis, then goes on with what queued up behind it.
     private func finishEnqueue(_ answer: GatewayAnswer) {
         state = .idle
-        body = nil
         guard let context else {
             loop.process.metrics.count(answer.outcome)
             return
@@ -318,15 +359,28 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         resume(context: context)
     }
 
-    /// Handles queued events until one waits for Redis again, then lets reading continue.
+    /// Handles queued events until one waits for Redis again, then lets reading continue. Not re-entered: a queued
+    /// webhook refused at once (Redis down) comes back here through `finishEnqueue`, and the loop below goes on.
     private func resume(context: ChannelHandlerContext) {
+        guard !resuming else { return }
+        resuming = true
+        defer { resuming = false }
         while !isBusy, isActive, let next = queued.popFirst() {
+            if case .closing = state {
+                queued.removeAll()
+                break
+            }
             switch next {
             case .part(let part): handle(part, context: context)
             case .malformed: refuseMalformed(context: context)
             }
         }
-        if !isBusy && readPending {
+        resumeReading(context)
+    }
+
+    private func resumeReading(_ context: ChannelHandlerContext) {
+        if case .closing = state { return }
+        if readPending && !isBusy && context.channel.isWritable {
             readPending = false
             context.read()
         }
@@ -335,16 +389,17 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
     private func refuseMalformed(context: ChannelHandlerContext) {
         queued.removeAll()
         let answeredEarly = if case .answeredEarly = state { true } else { false }
-        state = .idle
-        guard isActive else { return }
-        // The current request was answered already (413 before its end): no second answer, just close.
-        if answeredEarly {
-            context.close(promise: nil)
+        guard isActive, !answeredEarly else {
+            // The current request was answered already (413 before its end): no second answer, just close.
+            state = .closing
+            closeAfterPendingWrites(context)
             return
         }
-        context.writeAndFlush(Self.wrapOutboundOut(HTTPResponseBytes.badRequest)).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
+        // No head was parsed for this one: answer as HTTP/1.1, with a fresh request id.
+        head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "-")
+        requestID = loop.requestIDs.make()
+        state = .idle
+        respond(.malformedRequest, context: context)
     }
 
     // MARK: - Answers
@@ -367,23 +422,38 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         }
     }
 
-    /// Counts the answer and writes it as one buffer, unless the client is gone; closes afterwards when the answer or
-    /// the request asks for it, or when graceful shutdown is under way.
+    /// Counts the answer and writes it as one buffer, unless the client is gone. When the answer or the request asks
+    /// for it, or graceful shutdown is under way, the connection stops reading and closes once the answer is out.
     private func respond(_ answer: GatewayAnswer, context: ChannelHandlerContext) {
         loop.process.metrics.count(answer.outcome)
         logAnswer(answer)
         guard isActive, let head else { return }
         let keepAlive = head.isKeepAlive && !answer.closeConnection && !quiescing
         var bytes = context.channel.allocator.buffer(capacity: 192 + answer.body.readableBytes)
-        HTTPResponseBytes.write(answer, version: head.version, requestID: requestID, keepAlive: keepAlive, into: &bytes)
+        HTTPResponseBytes.write(
+            answer, version: head.version, requestID: requestID, keepAlive: keepAlive, includeBody: head.method != .HEAD,
+            into: &bytes)
         if keepAlive {
             context.writeAndFlush(Self.wrapOutboundOut(bytes), promise: nil)
         } else {
+            state = .closing
             queued.removeAll()
             context.writeAndFlush(Self.wrapOutboundOut(bytes)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         }
+    }
+
+    /// Closes once every answer already written has gone out (closing at once would cut them off).
+    private func closeAfterPendingWrites(_ context: ChannelHandlerContext) {
+        state = .closing
+        queued.removeAll()
+        guard isActive else { return }
+        // Writes complete in order: when this empty one is done, so are the answers before it.
+        context.writeAndFlush(Self.wrapOutboundOut(context.channel.allocator.buffer(capacity: 0)))
+            .assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
     }
 
     /// The access log line (debug): method, path, status, outcome, client as far as trusted proxies let us see.

@@ -10,6 +10,8 @@ final class GatewayLoop {
     let index: Int
     let eventLoop: any EventLoop
     let redis: RedisLoopConnection
+    /// Where enqueues go: `redis`, unless a test put a fake here.
+    var sender: any EnqueueSender
     let intake: WebhookIntake
     let enqueue: EnqueueCommand
     let proxies: TrustedProxies
@@ -31,6 +33,7 @@ final class GatewayLoop {
                 scripts: [EnqueueCommand.script]),
             eventLoop: eventLoop,
             logger: logger)
+        sender = redis
         intake = WebhookIntake(
             verifier: KeyedWebhookVerifier(
                 WebhookVerifier(secrets: configuration.secrets, tolerance: configuration.signatureToleranceSeconds)),

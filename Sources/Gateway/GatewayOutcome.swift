@@ -10,6 +10,8 @@ enum GatewayOutcome: Int, Sendable, CaseIterable {
     case methodNotAllowed
     case overBacklog
     case redisUnavailable
+    /// Not parseable as HTTP/1.1 (400, then the connection closes).
+    case malformedRequest
     /// Health, readiness and metrics requests.
     case probe
 
@@ -25,6 +27,7 @@ enum GatewayOutcome: Int, Sendable, CaseIterable {
         case .methodNotAllowed: "method_not_allowed"
         case .overBacklog: "over_backlog"
         case .redisUnavailable: "redis_unavailable"
+        case .malformedRequest: "malformed_request"
         case .probe: "probe"
         }
     }

@@ -53,6 +53,7 @@ final class GatewayServer: Service, Sendable {
         onListening(port)
 
         let shutdown = process.shutdown
+        let gracePeriod = TimeAmount(configuration.shutdownGracePeriod)
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 try? await server.closeFuture.get()
@@ -60,13 +61,13 @@ final class GatewayServer: Service, Sendable {
                 shutdown.begin()
                 server.close(promise: nil)
             }
+            shutdown.begin()
+            logger.info("Stopped accepting connections; finishing in-flight requests", metadata: ["connections": "\(tracker.count)"])
+            await tracker.quiesce(on: group.any(), gracePeriod: gracePeriod)
         } onCancel: {
             server.close(promise: nil)
             tracker.closeAll()
         }
-        shutdown.begin()
-        logger.info("Stopped accepting connections; finishing in-flight requests", metadata: ["connections": "\(tracker.count)"])
-        await tracker.quiesce(on: group.any())
         await close(loops: loops, gauge: gauge)
         try await group.shutdownGracefully()
         logger.info("docket-gateway stopped")

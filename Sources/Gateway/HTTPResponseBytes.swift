@@ -12,16 +12,11 @@ enum HTTPResponseBytes {
         return buffer
     }()
 
-    /// The answer to a request that could not be parsed; the connection closes after it.
-    static let badRequest: ByteBuffer = {
-        var buffer = ByteBufferAllocator().buffer(capacity: 80)
-        buffer.writeStaticString("HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-        return buffer
-    }()
-
-    /// Encodes `answer` for a request of HTTP version `version`.
+    /// Encodes `answer` for a request of HTTP version `version`; the answer to a HEAD request has no body (its
+    /// `content-length` is still the body's).
     static func write(
-        _ answer: GatewayAnswer, version: HTTPVersion, requestID: String, keepAlive: Bool, into buffer: inout ByteBuffer
+        _ answer: GatewayAnswer, version: HTTPVersion, requestID: String, keepAlive: Bool, includeBody: Bool = true,
+        into buffer: inout ByteBuffer
     ) {
         let http10 = version.major == 1 && version.minor == 0
         buffer.writeStaticString(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
@@ -49,7 +44,7 @@ enum HTTPResponseBytes {
             buffer.writeStaticString("\r\nconnection: keep-alive")
         }
         buffer.writeStaticString("\r\n\r\n")
-        buffer.writeImmutableBuffer(answer.body)
+        if includeBody { buffer.writeImmutableBuffer(answer.body) }
     }
 
     private static func writeStatus(_ status: HTTPResponseStatus, into buffer: inout ByteBuffer) {

@@ -39,6 +39,10 @@ struct Problem: Sendable {
                 detail: "the body is not a valid review verdict", errors: errors)
     }
 
+    static let malformedRequest = Problem(
+        status: .badRequest, slug: "malformed-request", title: "Bad Request",
+        detail: "the request is not valid HTTP/1.1")
+
     static let overBacklog = Problem(
         status: .serviceUnavailable, slug: "backlog-full", title: "Service Unavailable",
         detail: "the event backlog is at its limit; retry later")

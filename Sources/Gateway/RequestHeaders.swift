@@ -6,6 +6,8 @@ struct RequestHeaders {
     var contentLength: String?
     var expect: String?
     var requestID: String?
+    /// Present on a protocol-upgrade request (the decoder stops after it).
+    var upgrade: String?
     var webhookId: String?
     var webhookTimestamp: String?
     var webhookSignature: String?
@@ -17,6 +19,8 @@ struct RequestHeaders {
             switch utf8.count {
             case 6:
                 if expect == nil, Self.matches(utf8, "expect") { expect = value }
+            case 7:
+                if upgrade == nil, Self.matches(utf8, "upgrade") { upgrade = value }
             case 10:
                 if webhookId == nil, Self.matches(utf8, "webhook-id") { webhookId = value }
             case 12:

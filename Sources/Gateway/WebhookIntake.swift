@@ -29,9 +29,15 @@ struct WebhookIntake {
     let verifier: KeyedWebhookVerifier
     let maxBodyBytes: Int
 
-    /// The route for `method` and `uri` (query string ignored; paths match exactly).
+    /// The route for `method` and `uri` (query string ignored; paths match exactly; an absolute-form target such as
+    /// `http://host/document/update` is routed by its path, as RFC 9112 asks of servers).
     static func route(method: HTTPMethod, uri: String) -> Route {
-        let path = uri.utf8.firstIndex(of: UInt8(ascii: "?")).map { uri[..<$0] } ?? uri[...]
+        var target = uri[...]
+        if !target.hasPrefix("/"), let scheme = target.range(of: "://") {
+            let afterAuthority = target[scheme.upperBound...]
+            target = afterAuthority.firstIndex(of: "/").map { afterAuthority[$0...] } ?? "/"
+        }
+        let path = target.firstIndex(of: "?").map { target[..<$0] } ?? target
         switch path {
         case webhookPath:
             return method == .POST ? .webhook : .methodNotAllowed(allowed: "POST")

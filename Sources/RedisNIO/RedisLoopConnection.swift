@@ -109,6 +109,7 @@ public final class RedisLoopConnection {
     /// Writes `requester`'s command (flushed at the end of this loop tick); its reply comes to `redisReplied`.
     /// Throws, without calling the requester, when the link is down or `maxPending` replies are outstanding.
     public func send(_ requester: any RedisRequester) throws(RedisSendRefusal) {
+        eventLoop.assertInEventLoop()
         guard machine.acceptsCommands else { throw .unavailable }
         guard requestsPending < configuration.maxPending else { throw .overloaded }
         requester.writeCommand(into: &output)
@@ -182,7 +183,7 @@ public final class RedisLoopConnection {
         let epoch = self.epoch
         let connection = NIOLoopBound(self, eventLoop: eventLoop)
         let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.nanoseconds(Int64(configuration.redis.connectTimeout.nanoseconds)))
+            .connectTimeout(TimeAmount(configuration.redis.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -349,7 +350,7 @@ public final class RedisLoopConnection {
     }
 
     private func scheduleReconnect(after delay: Duration) {
-        eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(delay.nanoseconds))) {
+        eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) {
             self.perform(self.machine.reconnectDue())
         }
     }
@@ -366,7 +367,8 @@ public final class RedisLoopConnection {
     private func flush() {
         flushScheduled = false
         guard let channel, output.readableBytes > 0 else { return }
-        let capacity = max(4096, output.readableBytes)
+        // Sized for a tick like this one, within bounds: one burst of large bodies must not pin a huge buffer.
+        let capacity = min(max(4096, output.readableBytes), 1 << 16)
         channel.writeAndFlush(output, promise: nil)
         output = channel.allocator.buffer(capacity: capacity)
     }
@@ -374,7 +376,7 @@ public final class RedisLoopConnection {
     /// One timer per link checks the oldest reply's age and keeps an idle link PINGed.
     private func scheduleTimer() {
         let interval = min(configuration.pingInterval, configuration.redis.commandTimeout / 4, .milliseconds(100))
-        timer = eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(Int64(max(interval, .milliseconds(1)).nanoseconds))) {
+        timer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(max(interval, .milliseconds(1)))) {
             self.timerFired()
         }
     }
@@ -383,13 +385,13 @@ public final class RedisLoopConnection {
         timer = nil
         guard machine.state == .connected else { return }
         let now = NIODeadline.now()
-        let timeout = TimeAmount.nanoseconds(Int64(configuration.redis.commandTimeout.nanoseconds))
+        let timeout = TimeAmount(configuration.redis.commandTimeout)
         if let oldest = pending.first, now - oldest.sentAt > timeout {
             linkFailed(RedisError(
                 code: .connection, message: "\(address): no reply within \(configuration.redis.commandTimeout)"))
             return
         }
-        let pingEvery = TimeAmount.nanoseconds(Int64(configuration.pingInterval.nanoseconds))
+        let pingEvery = TimeAmount(configuration.pingInterval)
         if !pingOutstanding && now - lastPing >= pingEvery {
             pingOutstanding = true
             lastPing = now
@@ -398,14 +400,5 @@ public final class RedisLoopConnection {
             scheduleFlush()
         }
         scheduleTimer()
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds (saturating), for NIO's `TimeAmount`.
-    var nanoseconds: Int {
-        let (seconds, attoseconds) = components
-        let (scaled, overflow) = Int(seconds).multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int.max : scaled + Int(attoseconds / 1_000_000_000)
     }
 }

@@ -3,6 +3,8 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+import Redis
+import RedisNIO
 import Runtime
 import StandardWebhooks
 import TestSupport
@@ -10,13 +12,38 @@ import Testing
 
 @testable import Gateway
 
-/// The HTTP pipeline without sockets or Redis (an `EmbeddedChannel` whose loop's Redis link never connects): bytes in,
-/// answers out, in order.
+/// Stands in for the loop's Redis connection: holds each enqueue until the test answers it, or refuses them all.
+final class FakeEnqueueSender: EnqueueSender {
+    var waiting: [any RedisRequester] = []
+    var refuseAll = false
+
+    func send(_ requester: any RedisRequester) throws(RedisSendRefusal) {
+        if refuseAll { throw .unavailable }
+        waiting.append(requester)
+    }
+
+    /// Answers the oldest waiting enqueue as Redis would ("accepted"), after checking it wrote a command.
+    func acceptOldest() {
+        guard !waiting.isEmpty else {
+            Issue.record("no enqueue is waiting")
+            return
+        }
+        let requester = waiting.removeFirst()
+        var command = ByteBuffer()
+        requester.writeCommand(into: &command)
+        #expect(String(buffer: command).hasPrefix("*18\r\n$7\r\nEVALSHA"))
+        requester.redisReplied(.success(.array([.bulkString(Array("accepted".utf8)), .bulkString(Array("1-0".utf8))])))
+    }
+}
+
+/// The HTTP pipeline without sockets or Redis (an `EmbeddedChannel`; the loop's Redis link never connects, or a fake
+/// sender stands in for it): bytes in, answers out, in order.
 @Suite struct GatewayPipelineTests {
     typealias H = GatewayHarness
 
-    /// A channel with the gateway's pipeline; its Redis link is down, so a valid webhook gets 503.
-    static func makeChannel(maxBodyBytes: Int = 200) throws -> EmbeddedChannel {
+    /// A channel with the gateway's pipeline; its Redis link is down, so a valid webhook gets 503 unless `sender`
+    /// stands in for it.
+    static func makeChannel(maxBodyBytes: Int = 200, sender: FakeEnqueueSender? = nil) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         var configuration = try H("pipeline").configuration
         configuration.maxBodyBytes = maxBodyBytes
@@ -26,6 +53,7 @@ import Testing
         let loop = GatewayLoop(
             index: 0, eventLoop: channel.embeddedEventLoop, configuration: configuration, process: process, logger: H.logger)
         process.register(loop.redis.status)
+        if let sender { loop.sender = sender }
         try GatewayHTTPHandler.addHandlers(to: channel.pipeline.syncOperations, loop: loop)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()
         return channel
@@ -37,6 +65,13 @@ import Testing
         var out: [UInt8] = []
         while let part = try channel.readOutbound(as: ByteBuffer.self) { out += Array(part.readableBytesView) }
         return try LoopbackHTTPClient.parseAll(out)
+    }
+
+    /// Everything written so far, as bytes.
+    static func written(_ channel: EmbeddedChannel) throws -> [UInt8] {
+        var out: [UInt8] = []
+        while let part = try channel.readOutbound(as: ByteBuffer.self) { out += Array(part.readableBytesView) }
+        return out
     }
 
     static func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: String = "") -> [UInt8] {
@@ -138,5 +173,143 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self).hasPrefix("HTTP/1.1 400"))
         channel.embeddedEventLoop.run()
         #expect(!channel.isActive)
+    }
+
+    @Test func requestsBehindAnEnqueueWaitAndAreAnsweredInOrderAfterIt() throws {
+        let sender = FakeEnqueueSender()
+        let channel = try Self.makeChannel(sender: sender)
+        defer { _ = try? channel.finish() }
+        let bytes = (try Self.signedWebhook(id: "msg_first")) + Self.request("GET", "/livez")
+            + (try Self.signedWebhook(id: "msg_second")) + Self.request("GET", "/nope")
+        // The first webhook awaits Redis: nothing behind it may be answered before it.
+        #expect(try Self.exchange(channel, bytes).isEmpty)
+        #expect(sender.waiting.count == 1)
+        sender.acceptOldest()
+        // 202, then /livez; the second webhook now awaits Redis, and the 404 behind it waits too.
+        var replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [202, 200])
+        #expect(replies.first?.body == #"{"id":"msg_first"}"#)
+        #expect(sender.waiting.count == 1)
+        sender.acceptOldest()
+        replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [202, 404])
+        #expect(replies.first?.body == #"{"id":"msg_second"}"#)
+    }
+
+    @Test func readingStopsWhileAnEnqueueWaits() throws {
+        let sender = FakeEnqueueSender()
+        let channel = try Self.makeChannel(sender: sender)
+        defer { _ = try? channel.finish() }
+        let reads = ReadCounter()
+        try channel.pipeline.syncOperations.addHandler(reads, position: .first)
+        _ = try Self.exchange(channel, try Self.signedWebhook(id: "msg_held"))
+        let before = reads.count
+        channel.read()
+        #expect(reads.count == before, "a read went through while the enqueue waited")
+        sender.acceptOldest()
+        #expect(reads.count == before + 1, "the held read was not resumed")
+    }
+
+    @Test func aMalformedRequestBehindAWaitingEnqueueGetsItsAnswerAfterIt() throws {
+        let sender = FakeEnqueueSender()
+        let channel = try Self.makeChannel(sender: sender)
+        defer { _ = try? channel.finish() }
+        _ = try Self.exchange(channel, (try Self.signedWebhook(id: "msg_before_garbage")) + Array("NOT HTTP\r\n\r\n".utf8))
+        // More bytes after the parse error change nothing.
+        _ = try? channel.writeInbound(ByteBuffer(string: "more garbage\r\n\r\n"))
+        #expect(channel.isActive)
+        sender.acceptOldest()
+        let replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [202, 400])
+        #expect(replies[1].header("content-type") == "application/problem+json")
+        #expect(replies[1].header("connection") == "close")
+        #expect(replies[1].header("x-request-id") != nil)
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test func quiescingWhileAnEnqueueWaitsAnswersItThenCloses() throws {
+        let sender = FakeEnqueueSender()
+        let channel = try Self.makeChannel(sender: sender)
+        defer { _ = try? channel.finish() }
+        _ = try Self.exchange(channel, (try Self.signedWebhook(id: "msg_in_flight")) + Self.request("GET", "/livez"))
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        #expect(channel.isActive)
+        sender.acceptOldest()
+        // The request in flight is answered (with connection: close); the one not started is not answered at all.
+        let replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [202])
+        #expect(replies[0].header("connection") == "close")
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test func quiescingAnIdleConnectionClosesIt() throws {
+        let channel = try Self.makeChannel()
+        defer { _ = try? channel.finish() }
+        #expect(try Self.exchange(channel, Self.request("GET", "/livez")).map(\.status) == [200])
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test func manyQueuedWebhooksRefusedAtOnceAreAllAnsweredInOrder() throws {
+        let sender = FakeEnqueueSender()
+        let channel = try Self.makeChannel(sender: sender)
+        defer { _ = try? channel.finish() }
+        var bytes: [UInt8] = []
+        for n in 0..<500 { bytes += try Self.signedWebhook(id: "msg_\(n)") }
+        _ = try Self.exchange(channel, bytes)
+        // Redis goes away: the first gets 503 from its failed reply, the 499 queued ones are refused one after another
+        // (a loop, not a recursion per request).
+        sender.refuseAll = true
+        sender.waiting.removeFirst().redisReplied(.failure(RedisError(code: .connection, message: "lost")))
+        let replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.count == 500)
+        #expect(replies.allSatisfy { $0.status == 503 && $0.header("retry-after") != nil })
+    }
+
+    @Test func headAnswersCarryNoBody() throws {
+        let channel = try Self.makeChannel()
+        defer { _ = try? channel.finish() }
+        try channel.writeInbound(ByteBuffer(bytes: Self.request("HEAD", "/livez") + Self.request("GET", "/healthz")))
+        let text = String(decoding: try Self.written(channel), as: UTF8.self)
+        // 405 for HEAD with its content-length but no body, then the next answer right after the blank line.
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        #expect(parts[0].hasPrefix("HTTP/1.1 405"))
+        #expect(parts[1].hasPrefix("HTTP/1.1 200"))
+        #expect(parts[2] == "ok\n")
+    }
+
+    @Test func anUpgradeRequestIsAnsweredAndTheConnectionClosed() throws {
+        let channel = try Self.makeChannel()
+        defer { _ = try? channel.finish() }
+        let bytes = Self.request("GET", "/livez", headers: [("Connection", "upgrade"), ("Upgrade", "websocket")])
+            + Array("whatever the client sends next".utf8)
+        let replies = try Self.exchange(channel, bytes)
+        #expect(replies.map(\.status) == [200])
+        #expect(replies[0].header("connection") == "close")
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test func expectContinueOnAnotherRouteIsAnsweredAtOnceAndCloses() throws {
+        let channel = try Self.makeChannel()
+        defer { _ = try? channel.finish() }
+        let head = "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nExpect: 100-continue\r\n\r\n"
+        let replies = try Self.exchange(channel, Array(head.utf8))
+        #expect(replies.map(\.status) == [404])
+        #expect(replies[0].header("connection") == "close")
+    }
+}
+
+/// Counts `read` calls reaching the socket end of the pipeline.
+final class ReadCounter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    var count = 0
+
+    func read(context: ChannelHandlerContext) {
+        count += 1
+        context.read()
     }
 }

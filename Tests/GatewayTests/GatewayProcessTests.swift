@@ -71,7 +71,7 @@ import Testing
         let prefix = TestEnvironment.uniquePrefix("sigterm-load")
         let gateway = try ChildProcess.launch(
             product: "docket-gateway",
-            arguments: ["--port", "\(port)"],
+            arguments: ["--port", "\(port)", "--shutdown-grace-ms", "2000"],
             environment: [
                 "DOCKET_WEBHOOK_SECRET": GatewayHarness.secretText,
                 "DOCKET_REDIS_URL": TestEnvironment.redisURL,
@@ -85,13 +85,21 @@ import Testing
             guard gateway.isRunning else { throw GatewayExited(output: gateway.output) }
             return (try? LoopbackHTTPClient.exchange(port: port, method: "GET", path: "/readyz"))?.status == 200
         }
+        // A client that sends half a webhook and then nothing: shutdown must not wait for it beyond the grace period.
+        let stalled = try LoopbackConnection(port: port)
+        let request = try GatewayPipelineTests.signedWebhook(id: GatewayHarness.uniqueId("stalled"))
+        #expect(stalled.send(Array(request.dropLast(10))))
         Thread.detachNewThread {
             Thread.sleep(forTimeInterval: 1)
             gateway.terminate()
         }
         let results = await RawLoad.run(port: port, lanes: 6, duration: .seconds(10), stopWhenRefused: true, tag: "term")
+        let started = ContinuousClock.now
         let status = gateway.waitForExit(timeout: .seconds(15))
         #expect(status == 0, "output: \(gateway.output)")
+        #expect(ContinuousClock.now - started < .seconds(5), "shutdown waited \(ContinuousClock.now - started) for a stalled client")
+        // The stalled request was never complete: its connection ends with no answer.
+        #expect(stalled.readToEnd().isEmpty)
         // Every request got its whole answer, or its connection ended before a byte of one.
         #expect(results.halfAnswered.isEmpty)
         #expect(results.unexpectedAnswers.isEmpty)

@@ -15,13 +15,19 @@ import Testing
         ids.map { #"{"id":"\#($0)"}"# }
     }
 
-    /// Makes Redis sleep (`DEBUG SLEEP`) from another thread, as a hung server would; returns at once.
-    static func stall(redisURL: String, seconds: String) {
+    /// Makes Redis sleep (`DEBUG SLEEP`) from another thread, as a hung server would, and returns once it is asleep
+    /// (a PING from another client goes unanswered).
+    static func stall(redisURL: String, seconds: String) throws {
+        let configuration = try RedisConfiguration(url: redisURL)
         Thread.detachNewThread {
-            guard let configuration = try? RedisConfiguration(url: redisURL),
-                  let admin = try? RedisConnection(configuration: configuration) else { return }
+            guard let admin = try? RedisConnection(configuration: configuration) else { return }
             _ = try? admin.send("DEBUG", "SLEEP", RedisArgument(seconds))
             admin.close()
+        }
+        try waitUntil(timeout: .seconds(5), poll: .milliseconds(5), what: "Redis to stall") {
+            let probe = try LoopbackConnection(port: configuration.port, timeout: .milliseconds(50))
+            defer { probe.close() }
+            return probe.send(Array("PING\r\n".utf8)) && probe.readToEnd().isEmpty
         }
     }
 
@@ -53,13 +59,13 @@ import Testing
         defer { redis.stop() }
         // One event loop, so both clients share one Redis connection and its reply order.
         let harness = try H("wire-leaver", redisURL: redis.url) { $0.eventLoopThreads = 1 }
+        defer { harness.cleanUp() }
         let leaverIds = (0..<3).map { H.uniqueId("gone\($0)") }
         let stayerIds = (0..<6).map { H.uniqueId("stay\($0)") }
         let replies = try await harness.withLiveGateway { client in
             let port = try #require(client.port)
             // Redis sleeps, so every enqueue below is waiting for its reply at once.
-            Self.stall(redisURL: redis.url, seconds: "0.5")
-            try await Task.sleep(for: .milliseconds(100))
+            try Self.stall(redisURL: redis.url, seconds: "0.6")
             var leavers: [LoopbackConnection] = []
             for (index, id) in leaverIds.enumerated() {
                 let stayer = try LoopbackConnection(port: port)

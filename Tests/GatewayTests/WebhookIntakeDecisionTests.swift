@@ -29,6 +29,8 @@ import Testing
         #expect(WebhookIntake.route(method: .GET, uri: "/metrics") == .probe(.metrics))
         #expect(WebhookIntake.route(method: .HEAD, uri: "/metrics") == .methodNotAllowed(allowed: "GET"))
         #expect(WebhookIntake.route(method: .GET, uri: "/") == .notFound(path: "/"))
+        #expect(WebhookIntake.route(method: .POST, uri: "http://gateway:8080/document/update?x=1") == .webhook)
+        #expect(WebhookIntake.route(method: .GET, uri: "http://gateway:8080") == .notFound(path: "/"))
     }
 
     @Test func admissionChecksContentTypeBeforeDeclaredSize() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import Redis
 import TestSupport
 import Testing
@@ -45,6 +46,39 @@ import Testing
         let second = try await harness.sendCountingWrites(["EVALSHA", script.sha1, "0"])
         #expect(second.0 == first.0)
         #expect(second.writes == 2)
+    }
+
+    @Test func severalCommandsHitByOneFlushAreReloadedOnceAndResentInOrder() async throws {
+        let marker = TestEnvironment.uniquePrefix("scripts")
+        let script = RedisScript("return ARGV[1] .. '\(marker)'")
+        let redis = try RedisServerProcess.start()
+        defer { redis.stop() }
+        let harness = try await LoopConnectionHarness.start(url: redis.url) { $0.scripts = [script] }
+        defer { Task { await harness.shutdown() } }
+        #expect(try await harness.send("SCRIPT", "FLUSH") == .reply(.simpleString("OK")))
+        // Fifty commands in one write, each answered NOSCRIPT: all resent after one reload, replies still in order.
+        let outcomes = try await harness.send((0..<50).map { ["EVALSHA", script.sha1, "0", "n\($0)-"] })
+        #expect(outcomes == (0..<50).map { .reply(.bulkString(Array("n\($0)-\(marker)".utf8))) })
+        let admin = try RedisConnection(configuration: RedisConfiguration(url: redis.url))
+        defer { admin.close() }
+        let stats = try admin.send("INFO", "commandstats").string ?? ""
+        let loads = stats.split(separator: "\r\n").first { $0.hasPrefix("cmdstat_script|load:") } ?? ""
+        // One SCRIPT LOAD at connect, one after the flush.
+        #expect(loads.hasPrefix("cmdstat_script|load:calls=2,"), "\(loads)")
+    }
+
+    @Test func aRequesterMaySendAgainFromItsReply() async throws {
+        let harness = try await LoopConnectionHarness.start(url: TestEnvironment.redisURL)
+        defer { Task { await harness.shutdown() } }
+        let key = TestEnvironment.uniquePrefix("chain")
+        let done = try await harness.eventLoop.submit { () -> EventLoopFuture<[Int]> in
+            let promise = harness.eventLoop.makePromise(of: [Int].self)
+            let chain = ChainingRequester(key: key, times: 20, connection: harness.connection.value, promise: promise)
+            try harness.connection.value.send(chain)
+            return promise.futureResult
+        }.get().get()
+        // Each INCR was sent from the previous one's reply.
+        #expect(done == Array(1...20))
     }
 
     @Test func aKilledServerFailsWhatIsPendingRefusesNewCommandsAndComesBack() async throws {
@@ -131,5 +165,42 @@ import Testing
         let good = try await LoopConnectionHarness.start(url: "redis://:right-password@127.0.0.1:\(redis.port)/0")
         defer { Task { await good.shutdown() } }
         #expect(try await good.send("PING") == .reply(.simpleString("PONG")))
+    }
+}
+
+/// INCRs a key, sending the next INCR from inside each reply, `times` times.
+final class ChainingRequester: RedisRequester {
+    let key: String
+    let times: Int
+    let connection: RedisLoopConnection
+    let promise: EventLoopPromise<[Int]>
+    var seen: [Int] = []
+
+    init(key: String, times: Int, connection: RedisLoopConnection, promise: EventLoopPromise<[Int]>) {
+        self.key = key
+        self.times = times
+        self.connection = connection
+        self.promise = promise
+    }
+
+    func writeCommand(into buffer: inout ByteBuffer) {
+        buffer.writeRESPCommand("INCR", key)
+    }
+
+    func redisReplied(_ result: Result<RESPValue, RedisError>) {
+        guard case .success(.integer(let value)) = result else {
+            promise.fail(RedisError(code: .protocol, message: "unexpected \(result)"))
+            return
+        }
+        seen.append(value)
+        if seen.count == times {
+            promise.succeed(seen)
+            return
+        }
+        do {
+            try connection.send(self)
+        } catch {
+            promise.fail(error)
+        }
     }
 }
