@@ -15,6 +15,14 @@ public struct EnqueueCommand: Sendable {
     private let seenPrefix: [UInt8]
     /// Dedupe TTL, max backlog, group, and the `webhook_id` field name.
     private let middle: [UInt8]
+    /// The `timestamp`, `received_at` and `body` field names as bulk strings.
+    private let timestampName: [UInt8]
+    private let receivedAtName: [UInt8]
+    private let bodyName: [UInt8]
+    /// The `attempt` field and its value 0.
+    private let tail: [UInt8]
+    /// What every command needs besides the id (twice), the body and the two decimals: for reserving memory.
+    private let fixedSize: Int
 
     /// The script the command runs; a connection must load it (and reload it after `NOSCRIPT`).
     public static var script: RedisScript { QueueScripts.enqueue }
@@ -37,28 +45,48 @@ public struct EnqueueCommand: Sendable {
         buffer.writeRESPBulkString(QueueKeys.group)
         buffer.writeRESPBulkString(EventEnvelope.Field.webhookId.rawValue)
         middle = Array(buffer.readableBytesView)
+
+        func bulk(_ text: String) -> [UInt8] {
+            var buffer = ByteBuffer()
+            buffer.writeRESPBulkString(text)
+            return Array(buffer.readableBytesView)
+        }
+        timestampName = bulk(EventEnvelope.Field.timestamp.rawValue)
+        receivedAtName = bulk(EventEnvelope.Field.receivedAt.rawValue)
+        bodyName = bulk(EventEnvelope.Field.body.rawValue)
+        tail = bulk(EventEnvelope.Field.attempt.rawValue) + bulk("0")
+        fixedSize = head.count + seenPrefix.count + middle.count + timestampName.count + receivedAtName.count
+            + bodyName.count + tail.count + 5 * RESPRawWriter.bulkOverhead + 2 * RESPRawWriter.maxDecimalBytes
     }
 
-    /// Appends the command for one verified webhook; `body` is stored verbatim and is not consumed.
+    /// Appends the command for one verified webhook; `body` is stored verbatim and is not consumed. The whole command
+    /// is written into memory reserved once.
     public func write(webhookId: String, timestamp: Int, receivedAt: Int, body: ByteBuffer, into buffer: inout ByteBuffer) {
-        buffer.writeBytes(head)
-        // The seen key is the prefix and the id, written as one bulk string without building it first.
-        buffer.writeInteger(UInt8(ascii: "$"))
-        buffer.writeString(String(seenPrefix.count + webhookId.utf8.count))
-        buffer.writeInteger(UInt16(0x0D0A))
-        buffer.writeBytes(seenPrefix)
-        buffer.writeString(webhookId)
-        buffer.writeInteger(UInt16(0x0D0A))
-        buffer.writeBytes(middle)
-        buffer.writeRESPBulkString(webhookId)
-        buffer.writeRESPBulkString(EventEnvelope.Field.timestamp.rawValue)
-        buffer.writeRESPBulkString(decimal: timestamp)
-        buffer.writeRESPBulkString(EventEnvelope.Field.receivedAt.rawValue)
-        buffer.writeRESPBulkString(decimal: receivedAt)
-        buffer.writeRESPBulkString(EventEnvelope.Field.body.rawValue)
-        buffer.writeRESPBulkString(body)
-        buffer.writeRESPBulkString(EventEnvelope.Field.attempt.rawValue)
-        buffer.writeRESPBulkString(decimal: 0)
+        var id = webhookId
+        id.withUTF8 { id in
+            body.withUnsafeReadableBytes { body in
+                let reserve = fixedSize + 2 * id.count + body.count
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: reserve) { memory in
+                    var out = RESPRawWriter(memory)
+                    out.raw(head)
+                    // The seen key: the prefix and the id, as one bulk string.
+                    out.bulkHeader(length: seenPrefix.count + id.count)
+                    out.raw(seenPrefix)
+                    out.raw(UnsafeRawBufferPointer(id))
+                    out.crlf()
+                    out.raw(middle)
+                    out.bulk(UnsafeRawBufferPointer(id))
+                    out.raw(timestampName)
+                    out.bulk(decimal: timestamp)
+                    out.raw(receivedAtName)
+                    out.bulk(decimal: receivedAt)
+                    out.raw(bodyName)
+                    out.bulk(body)
+                    out.raw(tail)
+                    return out.count
+                }
+            }
+        }
     }
 
     /// What Redis's answer to the command means; an error reply or an unexpected shape throws.

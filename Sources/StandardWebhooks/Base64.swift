@@ -7,10 +7,10 @@ enum Base64 {
     static func decode(_ text: some Collection<UInt8>) -> [UInt8]? {
         // Header values are contiguous UTF-8: decode straight from their bytes (the generic walk is several times slower).
         if let decoded = text.withContiguousStorageIfAvailable({ decode(bytes: $0) }) { return decoded }
-        return decode(bytes: text)
+        return Array(text).withUnsafeBufferPointer { decode(bytes: $0) }
     }
 
-    private static func decode(bytes text: some Collection<UInt8>) -> [UInt8]? {
+    private static func decode(bytes text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard text.count % 4 == 0 else { return nil }
         var output: [UInt8] = []
         output.reserveCapacity(text.count / 4 * 3)

@@ -1,13 +1,11 @@
-import Crypto
-
 /// A `WebhookVerifier` with each secret's HMAC keyed once, for one thread's hot path (an event loop): verifying a
 /// message copies a keyed HMAC instead of keying it again, and reads the body in place.
 ///
-/// Not `Sendable` (swift-crypto's HMAC is not on Linux): make one per event loop.
+/// Not `Sendable` (swift-crypto's hash states are not on Linux): make one per event loop.
 public struct KeyedWebhookVerifier {
     /// The rules: secrets, tolerance, header checks.
     public let verifier: WebhookVerifier
-    private let keyed: [HMAC<SHA256>]
+    private let keyed: [HMACSHA256Key]
 
     public init(_ verifier: WebhookVerifier) {
         self.verifier = verifier

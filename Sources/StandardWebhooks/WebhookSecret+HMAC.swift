@@ -3,25 +3,23 @@ import Foundation
 
 extension WebhookSecret {
     /// HMAC-SHA256 over `"{id}.{timestamp}.{body}"`; the body is read in place, never copied.
-    func authenticationCode(id: String, timestamp: String, body: UnsafeRawBufferPointer) -> HMAC<SHA256>.MAC {
+    func authenticationCode(id: String, timestamp: String, body: UnsafeRawBufferPointer) -> SHA256.Digest {
         Self.authenticationCode(keyed: keyedHMAC(), id: id, timestamp: timestamp, body: body)
     }
 
-    /// A fresh HMAC keyed with this secret, to be copied per message (keying hashes the padded key once).
-    func keyedHMAC() -> HMAC<SHA256> {
-        HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
+    /// This secret's keyed HMAC states, to be reused for every message (keying hashes the padded key twice).
+    func keyedHMAC() -> HMACSHA256Key {
+        HMACSHA256Key(key: keyBytes)
     }
 
-    /// Finishes a copy of an already keyed HMAC over the signed content.
+    /// The MAC of one message under an already keyed HMAC.
     static func authenticationCode(
-        keyed: HMAC<SHA256>, id: String, timestamp: String, body: UnsafeRawBufferPointer
-    ) -> HMAC<SHA256>.MAC {
-        var hmac = keyed
+        keyed: HMACSHA256Key, id: String, timestamp: String, body: UnsafeRawBufferPointer
+    ) -> SHA256.Digest {
         var id = id
         var timestamp = timestamp
-        // One contiguous "{id}.{timestamp}." prefix and the body: two updates, not five (each one walks a
-        // DataProtocol's regions generically), and no copy of the body.
-        id.withUTF8 { id in
+        // One contiguous "{id}.{timestamp}." prefix, then the body.
+        return id.withUTF8 { id in
             timestamp.withUTF8 { timestamp in
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: id.count + timestamp.count + 2) { prefix in
                     var index = prefix.initialize(fromContentsOf: id)
@@ -29,16 +27,14 @@ extension WebhookSecret {
                     index += 1
                     index = UnsafeMutableBufferPointer(rebasing: prefix[index...]).initialize(fromContentsOf: timestamp) + index
                     prefix[index] = UInt8(ascii: ".")
-                    hmac.update(data: UnsafeRawBufferPointer(prefix))
+                    return keyed.authenticationCode(UnsafeRawBufferPointer(prefix), body)
                 }
             }
         }
-        hmac.update(data: body)
-        return hmac.finalize()
     }
 }
 
-extension MessageAuthenticationCode {
+extension SHA256.Digest {
     /// Compares with `candidate` in time independent of where the bytes differ (the length is not secret).
     func constantTimeEquals(_ candidate: [UInt8]) -> Bool {
         withUnsafeBytes { mac in

@@ -61,7 +61,7 @@ public struct WebhookVerifier: Sendable {
 
     /// Whether `mac` equals any candidate, comparing all of them in constant time: no early exit, so the time taken
     /// does not reveal which candidate (if any) matched.
-    static func matchesAny<MAC: MessageAuthenticationCode>(_ mac: MAC, _ candidates: [[UInt8]]) -> Bool {
+    static func matchesAny(_ mac: SHA256.Digest, _ candidates: [[UInt8]]) -> Bool {
         var matched = false
         for candidate in candidates {
             matched = mac.constantTimeEquals(candidate) || matched

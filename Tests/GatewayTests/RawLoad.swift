@@ -9,8 +9,8 @@ import TestSupport
 enum RawLoad {
     /// What one request got.
     enum Result: Sendable {
-        /// A complete answer.
-        case answered(id: String, status: Int, retryAfter: String?)
+        /// A complete answer, and when it arrived.
+        case answered(id: String, status: Int, retryAfter: String?, at: ContinuousClock.Instant)
         /// Connecting failed (nothing listens any more).
         case refused
         /// The connection ended before the answer; `partialBytes` of one had arrived (must be 0).
@@ -63,7 +63,7 @@ enum RawLoad {
                 connection = nil
                 continue
             }
-            results.append(.answered(id: id, status: reply.status, retryAfter: reply.header("retry-after")))
+            results.append(.answered(id: id, status: reply.status, retryAfter: reply.header("retry-after"), at: .now))
             if reply.header("connection") == "close" { connection = nil }
         }
         return results
@@ -73,29 +73,34 @@ enum RawLoad {
 extension [RawLoad.Result] {
     /// Ids that got a 202.
     var acceptedIds: [String] {
-        compactMap { if case .answered(let id, 202, _) = $0 { id } else { nil } }
+        compactMap { if case .answered(let id, 202, _, _) = $0 { id } else { nil } }
     }
 
     /// Ids that got a 503 (their senders would retry).
     var unavailableIds: [String] {
-        compactMap { if case .answered(let id, 503, _) = $0 { id } else { nil } }
+        compactMap { if case .answered(let id, 503, _, _) = $0 { id } else { nil } }
     }
 
     /// Statuses of complete answers.
     var statuses: [Int] {
-        compactMap { if case .answered(_, let status, _) = $0 { status } else { nil } }
+        compactMap { if case .answered(_, let status, _, _) = $0 { status } else { nil } }
     }
 
     /// Answers that are neither 202 nor a 503 with `Retry-After`.
     var unexpectedAnswers: [RawLoad.Result] {
         filter {
             switch $0 {
-            case .answered(_, 202, _): false
-            case .answered(_, 503, let retryAfter): retryAfter == nil
+            case .answered(_, 202, _, _): false
+            case .answered(_, 503, let retryAfter, _): retryAfter == nil
             case .answered: true
             case .refused, .dropped: false
             }
         }
+    }
+
+    /// When the first 202 after `instant` arrived.
+    func firstAccepted(after instant: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        compactMap { if case .answered(_, 202, _, let at) = $0, at > instant { at } else { nil } }.min()
     }
 
     /// Requests whose connection ended with part of an answer received.

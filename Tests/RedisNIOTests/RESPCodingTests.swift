@@ -17,6 +17,21 @@ import Testing
         #expect(Array(buffer.readableBytesView) == Array(expected.utf8) + [0, 13, 10, 255] + Array("\r\n".utf8))
     }
 
+    @Test(arguments: [0, 7, 10, 1_796_000_000_123, -42, Int.max, Int.min])
+    func theRawWriterEncodesLikeTheBufferWriter(_ value: Int) {
+        var expected = ByteBuffer()
+        expected.writeRESPBulkString(String(value))
+        expected.writeRESPBulkString([0, 13, 10, 255])
+        var written = ByteBuffer()
+        written.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * RESPRawWriter.bulkOverhead + RESPRawWriter.maxDecimalBytes + 4) {
+            var out = RESPRawWriter($0)
+            out.bulk(decimal: value)
+            [UInt8]([0, 13, 10, 255]).withUnsafeBytes { out.bulk($0) }
+            return out.count
+        }
+        #expect(Array(written.readableBytesView) == Array(expected.readableBytesView))
+    }
+
     @Test func aBulkStringFromABufferLeavesTheBufferUnread() {
         let body = ByteBuffer(string: #"{"a":1}"#)
         var out = ByteBuffer()
