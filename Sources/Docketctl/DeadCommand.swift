@@ -3,7 +3,7 @@ import Foundation
 import Queue
 import Runtime
 
-/// `docketctl dead ...`: inspect, replay and purge dead letters (DESIGN §3.1, §3.6).
+/// `docketctl dead ...`: inspect, replay and purge dead letters (docs/reference.md §1, §8).
 struct DeadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dead",

@@ -3,7 +3,7 @@ import Queue
 
 /// How dead letters look to an operator: an 80-column table, the documented JSON, and a full detail view.
 enum DeadLetterFormat {
-    /// `--json`: exactly the shape DESIGN §3.1 documents.
+    /// `--json`: exactly the shape docs/reference.md §12 documents.
     struct ListItem: Encodable {
         var id: String
         var webhookId: String?

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `docketctl`: the operator's command (DESIGN §3.1).
+/// `docketctl`: the operator's command (docs/reference.md §1).
 struct DocketctlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docketctl",

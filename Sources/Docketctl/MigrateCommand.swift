@@ -2,7 +2,8 @@ import Postgres
 import Runtime
 import Store
 
-/// `docketctl migrate`: brings the database to the latest schema; idempotent and safe to run concurrently (DESIGN §3.1).
+/// `docketctl migrate`: brings the database to the latest schema; idempotent and safe to run concurrently
+/// (docs/reference.md §1, §9).
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",

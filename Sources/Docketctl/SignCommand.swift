@@ -2,7 +2,7 @@ import Foundation
 import Runtime
 import StandardWebhooks
 
-/// `docketctl sign` (DESIGN §3.1): prints Standard Webhooks headers for one body, or writes N signed verdict
+/// `docketctl sign` (docs/reference.md §1): prints Standard Webhooks headers for one body, or writes N signed verdict
 /// requests as JSON lines for load tools.
 struct SignCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

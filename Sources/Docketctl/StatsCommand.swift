@@ -5,7 +5,7 @@ import Queue
 import Runtime
 import Store
 
-/// `docketctl stats`: the numbers an on-call person needs first (DESIGN §3.1).
+/// `docketctl stats`: the numbers an on-call person needs first (docs/reference.md §1, §12).
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",

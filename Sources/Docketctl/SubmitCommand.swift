@@ -4,7 +4,7 @@ import Runtime
 import Store
 
 /// `docketctl submit URL... | --file PATH`: validates every URL, queues them all as QUEUED reviews in one transaction,
-/// wakes the schedulers, and prints the new ids one per line (DESIGN §3.1).
+/// wakes the schedulers, and prints the new ids one per line (docs/reference.md §1).
 struct SubmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "submit",

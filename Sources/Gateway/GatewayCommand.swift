@@ -3,7 +3,7 @@ import Redis
 import Runtime
 import StandardWebhooks
 
-/// `docket-gateway`: verifies Standard Webhooks verdicts and enqueues them to the Redis stream (DESIGN §3.4).
+/// `docket-gateway`: verifies Standard Webhooks verdicts and enqueues them to the Redis stream (docs/reference.md §4).
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "docket-gateway",

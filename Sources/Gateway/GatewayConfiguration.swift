@@ -23,7 +23,7 @@ struct GatewayConfiguration: Sendable {
     var maxBodyBytes: Int = 65536
     var maxBacklog: Int = 1_000_000
     var dedupeTTLSeconds: Int = 86400
-    /// How far `webhook-timestamp` may be from now, either way (DESIGN §3.5).
+    /// How far `webhook-timestamp` may be from now, either way (docs/reference.md §7).
     var signatureToleranceSeconds: Int = 300
     /// How often an idle Redis connection is PINGed and the backlog gauge refreshed.
     var readinessInterval: Duration = .milliseconds(500)

@@ -7,7 +7,7 @@ import Runtime
 
 /// The gateway's HTTP server as a service: SwiftNIO's HTTP/1.1 decoder on `eventLoopThreads` event loops, each loop
 /// with its own Redis connection, so a webhook is read, verified, enqueued and answered without leaving its thread
-/// (DESIGN §5).
+/// (docs/architecture.md, "Each process's job").
 ///
 /// Graceful shutdown: stop accepting, `/readyz` fails, every connection finishes the request it is in (its answer is
 /// written) and closes, then the Redis connections close, then the event loops stop.

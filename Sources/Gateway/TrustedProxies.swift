@@ -5,7 +5,7 @@ struct TrustedProxies: Sendable, Hashable {
     /// The configured ranges; empty trusts nobody.
     let blocks: [CIDRBlock]
 
-    /// DESIGN §3.2's default: the local proxy only.
+    /// The default in docs/reference.md §2: the local proxy only.
     static let localDefault = "127.0.0.1/32,::1/128"
 
     init(blocks: [CIDRBlock]) {

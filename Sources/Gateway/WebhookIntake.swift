@@ -5,9 +5,9 @@ import Queue
 import Redis
 import StandardWebhooks
 
-/// The gateway's decisions, without I/O (DESIGN §3.4): which route a head takes, whether a webhook is admitted,
-/// verified and valid, and which answer Redis's reply to the enqueue means. Checks run in the contract's order:
-/// path and method, content type, size, signature, payload. A 202 is built only from Redis's answer.
+/// The gateway's decisions, without I/O (docs/reference.md §4): which route a head takes, whether a webhook is
+/// admitted, verified and valid, and which answer Redis's reply to the enqueue means. Checks run in the contract's
+/// order: path and method, content type, size, signature, payload. A 202 is built only from Redis's answer.
 struct WebhookIntake {
     /// Where a request goes, decided from its head alone.
     enum Route: Equatable {

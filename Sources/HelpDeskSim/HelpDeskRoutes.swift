@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Model
 
-/// The simulated Help Desk's HTTP API (DESIGN §3.3): `POST /document`, `GET /documents`, `GET /livez`.
+/// The simulated Help Desk's HTTP API (docs/reference.md §11): `POST /document`, `GET /documents`, `GET /livez`.
 struct HelpDeskRoutes: Sendable {
     /// Largest request body read; a document request is a few hundred bytes.
     static let maxBodyBytes = 65_536

@@ -4,7 +4,8 @@ import Model
 import Runtime
 import StandardWebhooks
 
-/// `helpdesk-sim`: a faithful stand-in for the external Help Desk (DESIGN §3.3), for the demo, tests and benchmarks.
+/// `helpdesk-sim`: a faithful stand-in for the external Help Desk (docs/reference.md §11), for the demo, tests and
+/// benchmarks.
 struct HelpDeskSimCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "helpdesk-sim",

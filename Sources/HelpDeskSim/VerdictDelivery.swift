@@ -110,7 +110,7 @@ final class VerdictDelivery: Service, Sendable {
         return succeeded
     }
 
-    /// The verdict payload (DESIGN §3.4): `{"agentId", "documentId", "documentStatus"}`.
+    /// The verdict payload (docs/reference.md §4): `{"agentId", "documentId", "documentStatus"}`.
     static func body(agentId: String, documentId: String, verdict: Verdict) -> [UInt8] {
         let object = ["agentId": agentId, "documentId": documentId, "documentStatus": verdict.rawValue]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()

@@ -1,4 +1,5 @@
-/// An accepted webhook as stored in the events stream (DESIGN §3.6): the fields are the contract between gateway and worker.
+/// An accepted webhook as stored in the events stream (docs/reference.md §8): the fields are the contract between
+/// gateway and worker.
 public struct EventEnvelope: Sendable, Hashable {
     /// The stream field names, exactly as stored in Redis.
     public enum Field: String, Sendable, CaseIterable {

@@ -2,10 +2,11 @@ public import Model
 public import Redis
 
 /// Redis Streams semantics for Docket's events: enqueue with dedupe, consume through the `workers` group,
-/// acknowledge, retry later, dead-letter, reclaim, and replay (DESIGN §3.6, §4).
+/// acknowledge, retry later, dead-letter, reclaim, and replay (docs/reference.md §8; docs/architecture.md,
+/// "The guarantees and where each is kept").
 ///
-/// Gateway calls go through a `RedisClient` (auto-pipelined); consumer and operator calls take a `RedisConnection`
-/// and run on the thread that owns it (`RedisClient.withConnection`).
+/// Calls take a `RedisConnection` and run on the thread that owns it (`RedisClient.withConnection`). The gateway's
+/// enqueue is the same script written by `EnqueueCommand` on its event loops' connections.
 public struct EventQueue: Sendable {
     public let keys: QueueKeys
 
@@ -22,18 +23,6 @@ public struct EventQueue: Sendable {
     /// Adds an event unless its webhook id was seen within `dedupeTTLSeconds` or the backlog is at `maxBacklog`.
     /// Returns only after Redis answered: `.accepted` means the entry is in the stream.
     public func enqueue(
-        _ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int, on client: RedisClient
-    ) async throws -> EnqueueOutcome {
-        let reply = try await client.evalScript(
-            QueueScripts.enqueue,
-            keys: [RedisArgument(keys.events), RedisArgument(keys.seen(envelope.webhookId))],
-            args: enqueueArguments(envelope, dedupeTTLSeconds: dedupeTTLSeconds, maxBacklog: maxBacklog)
-        )
-        return try Self.outcome(reply)
-    }
-
-    /// The same enqueue on a connection the caller owns.
-    public func enqueue(
         _ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int, on connection: RedisConnection
     ) throws -> EnqueueOutcome {
         let reply = try connection.evalScript(
@@ -42,11 +31,6 @@ public struct EventQueue: Sendable {
             args: enqueueArguments(envelope, dedupeTTLSeconds: dedupeTTLSeconds, maxBacklog: maxBacklog)
         )
         return try Self.outcome(reply)
-    }
-
-    /// Entries in the events stream: accepted and not yet applied.
-    public func backlog(on client: RedisClient) async throws -> Int {
-        try await client.send("XLEN", RedisArgument(keys.events)).int ?? 0
     }
 
     func enqueueArguments(_ envelope: EventEnvelope, dedupeTTLSeconds: Int, maxBacklog: Int) -> [RedisArgument] {

@@ -1,4 +1,4 @@
-/// The Redis keys of one Docket installation (DESIGN §3.6); the braces keep them in one cluster hash slot.
+/// The Redis keys of one Docket installation (docs/reference.md §8); the braces keep them in one cluster hash slot.
 public struct QueueKeys: Sendable, Hashable {
     public let prefix: String
     /// Stream of accepted webhooks not yet applied.

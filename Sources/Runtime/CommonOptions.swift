@@ -1,7 +1,8 @@
 public import ArgumentParser
 public import Logging
 
-/// Options every Docket process shares (DESIGN §3.2): Redis location and key prefix, log format and level.
+/// Options the gateway, worker, scheduler and docketctl `stats`/`dead` share (docs/reference.md §1, §2): Redis
+/// location and key prefix, log format and level.
 ///
 /// Use as `@OptionGroup var common: CommonOptions`.
 public struct CommonOptions: ParsableArguments, Sendable {

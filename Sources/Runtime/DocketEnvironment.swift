@@ -8,7 +8,8 @@ import Darwin
 public import ArgumentParser
 import Synchronization
 
-/// Environment-variable defaults for command-line options (DESIGN §3.2): flags win, then `DOCKET_*`, then the built-in default.
+/// Environment-variable defaults for command-line options (docs/reference.md §1, §2): flags win, then `DOCKET_*`,
+/// then the built-in default.
 ///
 /// Not named `Environment` because Hummingbird, which Runtime builds on, already exports a type of that name.
 /// The non-throwing lookups are meant for option property initialisers, where nothing can throw: an invalid value

@@ -7,12 +7,13 @@ import Darwin
 #endif
 public import ArgumentParser
 
-/// The entry point of every Docket executable: parse, run, and map the outcome to DESIGN §3.1's exit codes.
+/// The entry point of every Docket executable: parse, run, and map the outcome to the exit codes in
+/// docs/reference.md §3.
 ///
 /// 0 success or `--help`; 2 usage or configuration error (ArgumentParser's own 64 is replaced);
 /// 1 any other error thrown by `run()`, printed as one line `docket-xxx: <description>`.
 public enum DocketMain {
-    /// Exit code for usage and configuration errors (DESIGN §3.1).
+    /// Exit code for usage and configuration errors (docs/reference.md §3).
     public static let usageExitCode: Int32 = 2
 
     /// Parses the arguments into `command` (or one of its subcommands), runs it and exits the process.

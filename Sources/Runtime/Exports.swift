@@ -1,5 +1,5 @@
-// Executables depend on Runtime alone (DESIGN §2: executables → Runtime), so the vocabulary every
-// command needs — commands and options, loggers, metrics, services — comes with it.
+// Every executable builds on Runtime (docs/architecture.md, "Layers, and why"), so the vocabulary every command
+// needs — commands and options, loggers, metrics, services — comes with it.
 @_exported public import ArgumentParser
 @_exported public import Logging
 @_exported public import Metrics

@@ -1,6 +1,6 @@
 public import ArgumentParser
 
-/// Supplies an executable's default `--metrics-port` (worker 9101, scheduler 9102; DESIGN §3.2).
+/// Supplies an executable's default `--metrics-port` (worker 9101, scheduler 9102; docs/reference.md §2).
 public protocol MetricsPortDefault {
     /// The port used when neither `--metrics-port` nor `DOCKET_METRICS_PORT` is given; 0 disables the endpoint.
     static var defaultMetricsPort: Int { get }

@@ -2,7 +2,8 @@ import Curl
 import Foundation
 import Model
 
-/// Decides what one Help Desk answer means for a review (DESIGN §4 "Outbound requests"); pure, so every rule is unit-tested.
+/// Decides what one Help Desk answer means for a review (docs/reference.md §10; docs/architecture.md, "The guarantees
+/// and where each is kept", "Outbound requests once in effect"); pure, so every rule is unit-tested.
 ///
 /// 2xx with `agentId` and `documentId` → accepted. Transport failures (connect, timeout, ...), 429 and 5xx → retry with
 /// capped exponential backoff and full jitter (429: at least `Retry-After`), until `policy.maxAttempts` requests were

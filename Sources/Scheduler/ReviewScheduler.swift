@@ -183,8 +183,8 @@ final class ReviewScheduler: Service, Sendable {
         }
     }
 
-    /// The Help Desk request for a review (DESIGN §4): JSON body, callback, and an Idempotency-Key that makes a
-    /// repeat after a crash harmless.
+    /// The Help Desk request for a review (docs/reference.md §10): JSON body, callback, and an Idempotency-Key
+    /// that makes a repeat after a crash harmless.
     func makeRequest(for review: ClaimedReview) -> CurlRequest {
         let body = (try? JSONSerialization.data(withJSONObject: ["documentUrl": review.documentURL], options: [.withoutEscapingSlashes]))
             .map { Array($0) } ?? []

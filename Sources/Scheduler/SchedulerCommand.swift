@@ -3,7 +3,8 @@ import Model
 import Postgres
 import Runtime
 
-/// `docket-scheduler`: claims QUEUED reviews, asks the Help Desk to review them, records the answers (DESIGN §1, §4).
+/// `docket-scheduler`: claims QUEUED reviews, asks the Help Desk to review them, records the answers
+/// (docs/architecture.md, "Each process's job" and "The guarantees and where each is kept").
 struct SchedulerCommand: AsyncParsableCommand, MetricsPortDefault {
     static let configuration = CommandConfiguration(
         commandName: "docket-scheduler",

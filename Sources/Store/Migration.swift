@@ -15,7 +15,8 @@ struct Migration: Sendable {
 }
 
 extension Migration {
-    /// Version 1, DESIGN.md §3.7: reviews, processed webhooks, and the indexes the scheduler and stats queries use.
+    /// Version 1 (docs/reference.md §9): reviews, processed webhooks, and the indexes the scheduler and stats queries
+    /// use.
     /// `claimed_until` is the scheduler's claim lease; `last_event_ts` (webhook-timestamp, s) orders verdicts.
     static let createReviewTables = Migration(
         version: 1,

@@ -1,8 +1,9 @@
 public import Postgres
 import Model
 
-/// Applies Help Desk verdicts to `document_reviews` exactly once in effect (DESIGN §4): a batch is one statement, hence one
-/// transaction, that records each webhook id in `processed_webhooks` and updates each document with its newest verdict.
+/// Applies Help Desk verdicts to `document_reviews` exactly once in effect (docs/architecture.md, "The guarantees
+/// and where each is kept"): a batch is one statement, hence one transaction, that records the webhook id of each
+/// verdict its document can take in `processed_webhooks` and updates each document with its newest verdict.
 public struct VerdictStore: Sendable {
     /// Statuses that can take a verdict; a verdict may replace an earlier one (ordered by webhook-timestamp).
     static let verdictTakingStatuses = ["PENDING_REVIEW", "ACCEPTED", "DECLINED"]

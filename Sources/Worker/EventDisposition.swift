@@ -30,7 +30,8 @@ enum EventOutcomeLabel: String, Sendable, Hashable, CaseIterable {
     case applied, duplicate, stale, retried, dead
 }
 
-/// Classifies an attempt's result into ack / retry / dead-letter (DESIGN §4). No I/O: time and randomness are inputs.
+/// Classifies an attempt's result into ack / retry / dead-letter (docs/architecture.md, "The guarantees and where
+/// each is kept"). No I/O: time and randomness are inputs.
 struct EventDisposition: Sendable {
     let policy: RetryPolicy
 

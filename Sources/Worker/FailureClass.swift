@@ -1,7 +1,8 @@
 import Postgres
 import Store
 
-/// Whose fault a failure is, which decides whether an event pays for it (DESIGN §4).
+/// Whose fault a failure is, which decides whether an event pays for it (docs/architecture.md, "The guarantees and
+/// where each is kept", "Outages are not the event's fault").
 enum FailureClass: Sendable, Hashable {
     /// Postgres or Redis is down, unreachable or misconfigured: no ack, no attempt spent, no dead letter; back off.
     case infrastructure

@@ -12,7 +12,8 @@ import Redis
 import Runtime
 import Store
 
-/// `docket-worker`: consumes the events stream and applies verdicts exactly once in effect (DESIGN §3.1, §4).
+/// `docket-worker`: consumes the events stream and applies verdicts exactly once in effect (docs/reference.md §1;
+/// docs/architecture.md, "The guarantees and where each is kept").
 struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
     static let configuration = CommandConfiguration(
         commandName: "docket-worker",

@@ -8,7 +8,8 @@ import Testing
 
 @testable import Gateway
 
-/// Every row of DESIGN §3.4's table against a live gateway and real Redis, with the stream checked afterwards.
+/// Every row of the table in docs/reference.md §4 against a live gateway and real Redis, with the stream checked
+/// afterwards.
 @Suite struct WebhookIntakeTests {
     typealias H = GatewayHarness
 

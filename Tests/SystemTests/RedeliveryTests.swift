@@ -6,7 +6,8 @@ import Testing
 /// Found by the fault run (issue 7): a worker that could not reach Postgres used to back off and re-read its own pending
 /// entries with XREADGROUP 0, and every re-read raised the entry's delivery count. When that worker then died, the worker
 /// that reclaimed its entries took them for poison (more than DOCKET_MAX_DELIVERIES deliveries) and dead-lettered good
-/// events, although an outage must dead-letter nothing (DESIGN §4). The worker now retries the batch in hand instead.
+/// events, although an outage must dead-letter nothing (docs/architecture.md, "The guarantees and where each is
+/// kept"). The worker now retries the batch in hand instead.
 @Suite struct RedeliveryTests {
     @Test(.timeLimit(.minutes(3)))
     func eventsReReadDuringAnOutageAreNotPoisonAfterTheirWorkerDies() async throws {

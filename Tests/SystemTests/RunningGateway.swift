@@ -13,7 +13,7 @@ final class RunningGateway {
     private let process: ChildProcess
 
     /// Starts the gateway and waits until `/readyz` says Redis is reachable. `trustedProxies` nil keeps the
-    /// DESIGN §3.2 default (127.0.0.1/32,::1/128), which is what a gateway next to its nginx uses.
+    /// docs/reference.md §2 default (127.0.0.1/32,::1/128), which is what a gateway next to its nginx uses.
     init(name: String, trustedProxies: String? = nil) throws {
         port = freePort()
         prefix = TestEnvironment.uniquePrefix(name)

@@ -1,4 +1,5 @@
-/// One row of helpdesk-sim's `GET /documents` (DESIGN §3.3): what the simulated Help Desk decided and delivered.
+/// One row of helpdesk-sim's `GET /documents` (docs/reference.md §11): what the simulated Help Desk decided and
+/// delivered.
 /// Decoded here, apart from the simulator's own type, so tests check the wire format rather than share the encoder.
 public struct HelpDeskReview: Decodable, Sendable, Hashable {
     public var documentId: String

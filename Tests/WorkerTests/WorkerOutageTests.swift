@@ -6,7 +6,8 @@ import Redis
 import Testing
 import TestSupport
 
-/// Infrastructure failures are not the events' fault: nothing dead-lettered, nothing lost (DESIGN §4).
+/// Infrastructure failures are not the events' fault: nothing dead-lettered, nothing lost (docs/architecture.md,
+/// "The guarantees and where each is kept").
 @Suite struct WorkerOutageTests {
     @Test func postgresConnectionsTerminatedMidStreamDeadLetterNothing() async throws {
         let fixture = try WorkerFixture("o-terminate")

@@ -6,7 +6,8 @@ import Redis
 import Testing
 import TestSupport
 
-/// Real `docket-worker` processes against real Redis and Postgres (DESIGN §4 semantics, issue 4's list).
+/// Real `docket-worker` processes against real Redis and Postgres (docs/architecture.md,
+/// "The guarantees and where each is kept"; issue 4's list).
 @Suite struct WorkerProcessTests {
     @Test func eventsEnqueuedBeforeAnyWorkerRanAreApplied() async throws {
         let fixture = try WorkerFixture("w-before")
