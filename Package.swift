@@ -35,7 +35,11 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Thin safe clients over the C libraries; C types never leave these modules.
-        .target(name: "Redis", dependencies: ["CHiredis"], swiftSettings: swiftSettings),
+        .target(
+            name: "Redis",
+            dependencies: ["CHiredis", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
         .target(name: "Curl", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         // Redis on a SwiftNIO event loop (hiredis as the reply decoder), for the gateway's hot path.

@@ -45,15 +45,15 @@ public struct EventQueue: Sendable {
     /// The enqueue script's answer: `{'accepted', id}`, `{'duplicate'}` or `{'backlog'}`.
     static func outcome(_ reply: RESPValue) throws(RedisError) -> EnqueueOutcome {
         guard let parts = reply.array, let verdict = parts.first?.string else {
-            throw RedisError.unexpectedReply("an enqueue outcome", reply)
+            throw RedisError.unexpected("an enqueue outcome", reply)
         }
         switch verdict {
         case "accepted":
-            guard parts.count == 2, let id = parts[1].string else { throw RedisError.unexpectedReply("an entry id", reply) }
+            guard parts.count == 2, let id = parts[1].string else { throw RedisError.unexpected("an entry id", reply) }
             return .accepted(entryId: id)
         case "duplicate": return .duplicate
         case "backlog": return .overBacklog
-        default: throw RedisError.unexpectedReply("accepted, duplicate or backlog", reply)
+        default: throw RedisError.unexpected("accepted, duplicate or backlog", reply)
         }
     }
 
@@ -88,7 +88,7 @@ public struct EventQueue: Sendable {
         }
         guard let streams = reply.array, let first = streams.first?.array, first.count == 2 else {
             if reply.isNull { return [] }
-            throw RedisError.unexpectedReply("an XREADGROUP reply", reply)
+            throw RedisError.unexpected("an XREADGROUP reply", reply)
         }
         // Pending reads return entries deleted meanwhile with nil fields; they have nothing left to apply.
         if pending, let list = first[1].array {
@@ -168,7 +168,7 @@ public struct EventQueue: Sendable {
             "XAUTOCLAIM", RedisArgument(keys.events), RedisArgument(QueueKeys.group), RedisArgument(consumer),
             RedisArgument(minIdleMilliseconds), RedisArgument(cursor), "COUNT", RedisArgument(count))
         guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
-            throw RedisError.unexpectedReply("an XAUTOCLAIM reply", reply)
+            throw RedisError.unexpected("an XAUTOCLAIM reply", reply)
         }
         let deleted = parts.count > 2 ? (parts[2].array ?? []).compactMap(\.string) : []
         return ClaimResult(nextCursor: next, entries: try StreamEntry.decodeList(parts[1]), deletedIds: deleted)
@@ -188,10 +188,10 @@ public struct EventQueue: Sendable {
         } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
             return []
         }
-        guard let list = reply.array else { throw RedisError.unexpectedReply("an XCLAIM JUSTID list", reply) }
+        guard let list = reply.array else { throw RedisError.unexpected("an XCLAIM JUSTID list", reply) }
         var kept = Set<String>()
         for item in list {
-            guard let id = item.string else { throw RedisError.unexpectedReply("an entry id", item) }
+            guard let id = item.string else { throw RedisError.unexpected("an entry id", item) }
             kept.insert(id)
         }
         return kept
@@ -226,12 +226,12 @@ public struct PendingEntry: Sendable, Equatable {
     public var deliveries: Int
 
     static func decodeList(_ value: RESPValue) throws -> [PendingEntry] {
-        guard let list = value.array else { throw RedisError.unexpectedReply("an XPENDING list", value) }
+        guard let list = value.array else { throw RedisError.unexpected("an XPENDING list", value) }
         var out: [PendingEntry] = []
         for item in list {
             guard let f = item.array, f.count == 4, let id = f[0].string, let consumer = f[1].string,
                   let idle = f[2].int, let deliveries = f[3].int
-            else { throw RedisError.unexpectedReply("an XPENDING entry", item) }
+            else { throw RedisError.unexpected("an XPENDING entry", item) }
             out.append(PendingEntry(id: id, consumer: consumer, idleMilliseconds: idle, deliveries: deliveries))
         }
         return out

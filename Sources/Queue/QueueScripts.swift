@@ -91,6 +91,4 @@ enum QueueScripts {
         redis.call('XDEL', KEYS[1], ARGV[1])
         return id
         """)
-
-    static let all = [enqueue, acknowledge, retry, deadLetter, promote, replay]
 }

@@ -27,7 +27,7 @@ public struct StreamEntry: Sendable, Equatable {
     /// Decodes `[id, [field, value, ...]]`; an entry deleted while pending comes back with nil fields and decodes to nil.
     static func decode(_ value: RESPValue) throws -> StreamEntry? {
         guard let pair = value.array, pair.count == 2, let id = pair[0].string else {
-            throw RedisError.unexpectedReply("a stream entry [id, fields]", value)
+            throw RedisError.unexpected("a stream entry [id, fields]", value)
         }
         guard let flat = pair[1].array else { return nil }
         var fields: [(name: String, value: [UInt8])] = []
@@ -44,7 +44,7 @@ public struct StreamEntry: Sendable, Equatable {
     static func decodeList(_ value: RESPValue) throws -> [StreamEntry] {
         guard let list = value.array else {
             if value.isNull { return [] }
-            throw RedisError.unexpectedReply("a list of stream entries", value)
+            throw RedisError.unexpected("a list of stream entries", value)
         }
         var entries: [StreamEntry] = []
         entries.reserveCapacity(list.count)
@@ -52,22 +52,5 @@ public struct StreamEntry: Sendable, Equatable {
             if let entry = try decode(item) { entries.append(entry) }
         }
         return entries
-    }
-
-    /// The fields flattened into command arguments.
-    var arguments: [RedisArgument] {
-        var out: [RedisArgument] = []
-        out.reserveCapacity(fields.count * 2)
-        for field in fields {
-            out.append(RedisArgument(field.name))
-            out.append(RedisArgument(bytes: field.value))
-        }
-        return out
-    }
-}
-
-extension RedisError {
-    static func unexpectedReply(_ expected: String, _ value: RESPValue) -> RedisError {
-        RedisError(code: .protocol, message: "expected \(expected), got \(value)")
     }
 }

@@ -46,12 +46,14 @@ public enum RESPValue: Sendable, Hashable {
         return false
     }
 
+    /// The reply's shape without its content (values may be webhook bodies; error replies keep only their code), for
+    /// error messages that end up in logs.
     var kindDescription: String {
         switch self {
         case .simpleString: return "status"
-        case .error(let m): return "error \(m)"
+        case .error(let m): return "error \(m.split(separator: " ", maxSplits: 1).first ?? "")"
         case .integer: return "integer"
-        case .bulkString: return "bulk string"
+        case .bulkString(let b): return "bulk string of \(b.count) bytes"
         case .null: return "nil"
         case .array(let a): return "array of \(a.count)"
         }

@@ -41,7 +41,9 @@ public struct RedisError: Error, CustomStringConvertible, Sendable, Equatable {
         }
     }
 
-    static func unexpected(_ what: String, _ value: RESPValue) -> RedisError {
-        RedisError(code: .protocol, message: "\(what), got \(value.kindDescription)")
+    /// A reply of the wrong shape, described by its shape only: replies can carry webhook bodies, which must never
+    /// reach an error message (and so a log line).
+    package static func unexpected(_ what: String, _ value: RESPValue) -> RedisError {
+        RedisError(code: .protocol, message: "expected \(what), got \(value.kindDescription)")
     }
 }
