@@ -143,16 +143,16 @@ struct BatchProcessor: Sendable {
         metrics.count(.dead, dead.count)
         for retry in retries {
             logger.info("Event will be retried", metadata: [
-                "docket.entry_id": "\(retry.entryId)", "docket.webhook_id": "\(retry.envelope.webhookId)",
-                "docket.attempt": "\(retry.envelope.attempt)", "docket.due_in_ms": "\(retry.dueAtMilliseconds - now)",
-                "docket.reason": "\(retry.reason)",
+                "entry_id": "\(retry.entryId)", "webhook_id": "\(retry.envelope.webhookId)",
+                "attempt": "\(retry.envelope.attempt)", "due_in_ms": "\(retry.dueAtMilliseconds - now)",
+                "reason": "\(retry.reason)",
             ])
         }
         for item in dead {
             logger.warning("Event dead-lettered", metadata: [
-                "docket.entry_id": "\(item.entryId)",
-                "docket.webhook_id": "\(Self.webhookId(item.fields))",
-                "docket.attempts": "\(item.attempts)", "docket.reason": "\(item.reason)",
+                "entry_id": "\(item.entryId)",
+                "webhook_id": "\(Self.webhookId(item.fields))",
+                "attempts": "\(item.attempts)", "reason": "\(item.reason)",
             ])
         }
         return Summary(acknowledged: acknowledged.count, retried: retries.count, deadLettered: dead.count)

@@ -54,8 +54,8 @@ final class EventConsumer: Service, Sendable {
         var machine = ConsumerStateMachine(
             reclaimIntervalMilliseconds: configuration.reclaimIntervalMilliseconds, now: Self.monotonicMilliseconds())
         logger.info("Consuming", metadata: [
-            "docket.consumer": "\(configuration.consumer)", "docket.stream": "\(queue.keys.events)",
-            "docket.batch_size": "\(configuration.batchSize)",
+            "consumer": "\(configuration.consumer)", "stream": "\(queue.keys.events)",
+            "batch_size": "\(configuration.batchSize)",
         ])
         // The batch whose settling failed, kept for the next attempt.
         var held: [StreamEntry] = []
@@ -65,7 +65,7 @@ final class EventConsumer: Service, Sendable {
             do {
                 switch action {
                 case .stop:
-                    logger.info("Consumer stopped", metadata: ["docket.consumer": "\(configuration.consumer)"])
+                    logger.info("Consumer stopped", metadata: ["consumer": "\(configuration.consumer)"])
                     return
                 case .backOff(let delay):
                     await sleep(delay)
@@ -87,7 +87,7 @@ final class EventConsumer: Service, Sendable {
             } catch {
                 machine.infrastructureFailed(holdingBatch: !held.isEmpty)
                 logger.warning("Redis or Postgres unavailable: backing off, nothing acknowledged", metadata: [
-                    "docket.consumer": "\(configuration.consumer)", "error": "\(error)",
+                    "consumer": "\(configuration.consumer)", "error": "\(error)",
                 ])
             }
             failing.store(machine.isFailing, ordering: .relaxed)
@@ -105,7 +105,7 @@ final class EventConsumer: Service, Sendable {
         }
         if !entries.isEmpty {
             if pending {
-                logger.info("Re-reading own pending entries", metadata: ["docket.count": "\(entries.count)"])
+                logger.info("Re-reading own pending entries", metadata: ["count": "\(entries.count)"])
             }
             try await settle(entries, holding: &held)
         }
@@ -134,7 +134,7 @@ final class EventConsumer: Service, Sendable {
         }
         let entries = held.filter { kept.contains($0.id) }
         logger.info("Retrying the batch in hand", metadata: [
-            "docket.count": "\(entries.count)", "docket.settled_elsewhere": "\(held.count - entries.count)",
+            "count": "\(entries.count)", "settled_elsewhere": "\(held.count - entries.count)",
         ])
         if entries.isEmpty {
             held = []
@@ -175,8 +175,8 @@ final class EventConsumer: Service, Sendable {
             if let webhookId = buried {
                 metrics.count(.dead)
                 logger.warning("Poison event dead-lettered", metadata: [
-                    "docket.entry_id": "\(entry.id)", "docket.webhook_id": "\(webhookId)",
-                    "docket.deliveries": "\(entry.deliveries)", "docket.previous_consumer": "\(entry.consumer)",
+                    "entry_id": "\(entry.id)", "webhook_id": "\(webhookId)",
+                    "deliveries": "\(entry.deliveries)", "previous_consumer": "\(entry.consumer)",
                 ])
             }
         }
@@ -196,7 +196,7 @@ final class EventConsumer: Service, Sendable {
             }
             if !claimed.deletedIds.isEmpty {
                 logger.info("Reclaim found entries deleted while pending; acknowledging them", metadata: [
-                    "docket.ids": "\(claimed.deletedIds.joined(separator: ","))",
+                    "ids": "\(claimed.deletedIds.joined(separator: ","))",
                 ])
                 let ids = claimed.deletedIds
                 try await redis.withConnection { connection in
@@ -206,7 +206,7 @@ final class EventConsumer: Service, Sendable {
             if !claimed.entries.isEmpty {
                 metrics.reclaimed.increment(by: claimed.entries.count)
                 logger.info("Reclaimed entries idle past the visibility timeout", metadata: [
-                    "docket.count": "\(claimed.entries.count)", "docket.consumer": "\(consumer)",
+                    "count": "\(claimed.entries.count)", "consumer": "\(consumer)",
                 ])
                 try await settle(claimed.entries, holding: &held)
             }

@@ -53,7 +53,7 @@ struct RetryPromoter: Service {
             try queue.promoteDueRetries(connection, nowMilliseconds: now, limit: limit)
         }
         if moved > 0 {
-            logger.debug("Promoted due retries", metadata: ["docket.count": "\(moved)"])
+            logger.debug("Promoted due retries", metadata: ["count": "\(moved)"])
         }
         return moved
     }
