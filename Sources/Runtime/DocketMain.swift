@@ -58,13 +58,15 @@ public enum DocketMain {
     }
 
     private static func parseFailure(_ command: any AsyncParsableCommand.Type, _ error: any Error) -> Outcome {
-        let message = command.fullMessage(for: error, columns: nil)
         let code = command.exitCode(for: error)
         if code == .success {
             // --help, --version and the `help` subcommand.
-            return Outcome(exitCode: 0, output: message, toStandardError: false)
+            return Outcome(exitCode: 0, output: command.fullMessage(for: error, columns: nil), toStandardError: false)
         }
-        return Outcome(exitCode: usageExitCode, output: message, toStandardError: true)
+        // One line naming the option, as for configuration errors at run time; --help has the rest.
+        let name = programName(command)
+        let message = command.message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+        return Outcome(exitCode: usageExitCode, output: "\(name): \(message) (see \(name) --help)", toStandardError: true)
     }
 
     private static func runFailure(_ command: any AsyncParsableCommand.Type, _ error: any Error) -> Outcome {

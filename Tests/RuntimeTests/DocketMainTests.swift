@@ -77,6 +77,13 @@ struct SampleFailure: Error, CustomStringConvertible {
 
         let unknown = await DocketMain.execute(SampleCommand.self, arguments: ["--no-such-flag"])
         #expect(unknown.exitCode == 2)
+        #expect(unknown.output.contains("--no-such-flag"))
+
+        // Each is one line (README: "one line naming the option"), without ArgumentParser's usage block.
+        for outcome in [badFormat, badPrefix, badPort, unknown] {
+            #expect(outcome.output.split(whereSeparator: \.isNewline).count == 1, "\(outcome.output)")
+            #expect(!outcome.output.contains("Usage:"))
+        }
     }
 
     @Test func runtimeErrorIsOneLineAndExitsOne() async {
