@@ -79,7 +79,16 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The worker's and scheduler's /livez, /readyz and /metrics on Hummingbird; the gateway serves its own.
+        .target(
+            name: "HealthEndpoint",
+            dependencies: [
+                "Runtime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -97,12 +106,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "Worker",
-            dependencies: ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model"],
+            dependencies: ["Runtime", "HealthEndpoint", "Queue", "Store", "Redis", "Postgres", "Model"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Scheduler",
-            dependencies: ["Runtime", "Store", "Postgres", "Curl", "Model"],
+            dependencies: ["Runtime", "HealthEndpoint", "Store", "Postgres", "Curl", "Model"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -148,7 +157,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["Runtime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HealthEndpointTests",
+            dependencies: ["HealthEndpoint", "Runtime", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,7 +11,8 @@ import Synchronization
 /// Environment-variable defaults for command-line options (docs/reference.md §1, §2): flags win, then `DOCKET_*`,
 /// then the built-in default.
 ///
-/// Not named `Environment` because Hummingbird, which Runtime builds on, already exports a type of that name.
+/// Not named `Environment` because Hummingbird, which HelpDeskSim and HealthEndpoint import beside Runtime, exports a type
+/// of that name.
 /// The non-throwing lookups are meant for option property initialisers, where nothing can throw: an invalid value
 /// falls back to the default and is recorded, and `DocketMain` fails the start with exit 2 naming the variable.
 public enum DocketEnvironment {

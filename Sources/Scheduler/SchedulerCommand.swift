@@ -1,4 +1,5 @@
 import Curl
+import HealthEndpoint
 import Model
 import Postgres
 import Runtime

@@ -1,6 +1,7 @@
 import Hummingbird
 public import Logging
 public import Prometheus
+public import Runtime
 public import ServiceLifecycle
 
 /// A small HTTP server for `/livez`, `/healthz`, `/readyz` and `/metrics` (worker, scheduler); port 0 disables it.

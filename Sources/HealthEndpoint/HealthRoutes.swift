@@ -1,8 +1,9 @@
 public import Hummingbird
 import HTTPTypes
 public import Prometheus
+public import Runtime
 
-/// The liveness, readiness and metrics routes, for `HealthServer` and for apps (the gateway) that mount them on their own router.
+/// The liveness, readiness and metrics routes, for `HealthServer` and for apps that mount them on their own router.
 public enum HealthRoutes {
     /// Adds `GET /livez`, `/healthz` (200 "ok"), `/readyz` (200 when `readiness` says so and shutdown has not begun, else 503)
     /// and `/metrics` (Prometheus text) to `router`.

@@ -3,7 +3,8 @@ import HummingbirdTesting
 import Prometheus
 import Synchronization
 import Testing
-@testable import Runtime
+@testable import HealthEndpoint
+import Runtime
 
 final class ReadinessSwitch: Sendable {
     private let ready = Atomic<Bool>(true)
