@@ -61,7 +61,7 @@ struct DeadListCommand: AsyncParsableCommand {
         } else if letters.isEmpty {
             print("no dead letters")
         } else {
-            print(DeadLetterFormat.table(letters, now: Date()))
+            print(DeadLetterFormat.table(letters, now: Date(), width: Terminal.outputWidth()))
         }
     }
 }
@@ -139,7 +139,11 @@ struct DeadReplayCommand: AsyncParsableCommand {
                 }
                 candidates = found
             }
-            for letter in candidates where reason.map({ letter.error.contains($0) }) ?? true {
+            let chosen = candidates.filter { letter in reason.map { letter.error.contains($0) } ?? true }
+            let progress = ProgressLine(verb: dryRun ? "checked" : "replayed", total: chosen.count, enabled: all && Terminal.errorIsTerminal)
+            defer { progress.finish() }
+            for (index, letter) in chosen.enumerated() {
+                defer { progress.update(index + 1) }
                 if dryRun {
                     lines.append("would replay \(letter.id) (webhook \(letter.webhookId ?? "?")): \(letter.error)")
                     moved += 1
@@ -195,8 +199,11 @@ struct DeadPurgeCommand: AsyncParsableCommand {
             let targets = all ? try queue.allDeadLetters(connection).map(\.id) : ids
             var deleted = 0
             var missing: [String] = []
-            for id in targets {
+            let progress = ProgressLine(verb: "purged", total: targets.count, enabled: all && Terminal.errorIsTerminal)
+            defer { progress.finish() }
+            for (index, id) in targets.enumerated() {
                 if try queue.purge(connection, deadLetterIds: [id]) == 1 { deleted += 1 } else { missing.append(id) }
+                progress.update(index + 1)
             }
             return (deleted, all ? [] : missing)
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Queue
 
-/// How dead letters look to an operator: an 80-column table, the documented JSON, and a full detail view.
+/// How dead letters look to an operator: a table as wide as the terminal, the documented JSON, and a full detail view.
 enum DeadLetterFormat {
     /// `--json`: exactly the shape docs/reference.md §12 documents.
     struct ListItem: Encodable {
@@ -23,19 +23,26 @@ enum DeadLetterFormat {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func table(_ letters: [DeadLetter], now: Date) -> String {
-        // Widths sum to 80 with the separating spaces; the reason takes what is left.
-        let columns: [(title: String, width: Int)] = [
-            ("ID", 15), ("WEBHOOK", 14), ("DOCUMENT", 12), ("ATT", 3), ("FAILED", 8), ("REASON", 23),
-        ]
-        var lines = [row(columns.map(\.title), columns.map(\.width))]
-        for letter in letters {
-            let cells = [
+    /// The list as a table. Ids, webhook ids and document ids are always printed whole, so they can be copied into
+    /// `dead show` or `dead replay`; only the reason is shortened, to fit `width` columns (nil: never shortened).
+    static func table(_ letters: [DeadLetter], now: Date, width: Int?) -> String {
+        let titles = ["ID", "WEBHOOK", "DOCUMENT", "ATT", "FAILED", "REASON"]
+        let rows = letters.map { letter in
+            [
                 letter.id, letter.webhookId ?? "-", documentId(letter) ?? "-", String(letter.attempts),
-                relative(letter.failedAtMilliseconds, now: now), letter.error,
+                relative(letter.failedAtMilliseconds, now: now), clean(letter.error),
             ]
-            lines.append(row(cells, columns.map(\.width)))
         }
+        var widths = titles.indices.map { column in
+            ([titles] + rows).map { clean($0[column]).count }.max() ?? 0
+        }
+        if let width {
+            // What the other columns and the separating spaces leave; never less than a readable stub.
+            let others = widths.dropLast().reduce(0, +) + widths.count - 1
+            widths[widths.count - 1] = min(widths[widths.count - 1], max(12, width - others))
+        }
+        var lines = [row(titles, widths)]
+        for cells in rows { lines.append(row(cells, widths)) }
         return lines.joined(separator: "\n")
     }
 
@@ -94,11 +101,16 @@ enum DeadLetterFormat {
         zip(cells, widths).map { fit($0, $1) }.joined(separator: " ").trimmingTrailingSpaces()
     }
 
-    /// Pads or cuts to exactly `width` characters; a cut ends in an ellipsis. Control characters become spaces.
+    /// Pads or cuts to exactly `width` characters; a cut ends in an ellipsis.
     static func fit(_ text: String, _ width: Int) -> String {
-        let clean = String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+        let clean = clean(text)
         if clean.count <= width { return clean.padding(toLength: width, withPad: " ", startingAt: 0) }
         return String(clean.prefix(width - 1)) + "…"
+    }
+
+    /// One line: newlines and tabs become spaces.
+    static func clean(_ text: String) -> String {
+        String(text.map { $0.isNewline || $0 == "\t" ? " " : $0 })
     }
 }
 
