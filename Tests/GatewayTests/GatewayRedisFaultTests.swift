@@ -101,11 +101,13 @@ import Testing
             $0.maxPendingPerLoop = cap
             // No backlog gauge XLEN in the window: the cap is all the webhooks'.
             $0.readinessInterval = .seconds(30)
+            // The stall must not count as a lost link.
+            $0.redis.commandTimeout = .seconds(5)
         }
         let ids = (0..<12).map { H.uniqueId("cap\($0)") }
         let (during, after) = try await harness.withLiveGateway { client in
             let port = try #require(client.port)
-            try GatewayWireTests.stall(redisURL: redis.url, seconds: "0.8")
+            try GatewayWireTests.stall(redisURL: redis.url, seconds: "1.5")
             var connections: [LoopbackConnection] = []
             for id in ids {
                 let connection = try LoopbackConnection(port: port)

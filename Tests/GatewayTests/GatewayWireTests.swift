@@ -58,14 +58,19 @@ import Testing
         let redis = try RedisServerProcess.start()
         defer { redis.stop() }
         // One event loop, so both clients share one Redis connection and its reply order.
-        let harness = try H("wire-leaver", redisURL: redis.url) { $0.eventLoopThreads = 1 }
+        let harness = try H("wire-leaver", redisURL: redis.url) {
+            $0.eventLoopThreads = 1
+            // The stall below must not count as a lost link.
+            $0.redis.commandTimeout = .seconds(5)
+        }
         defer { harness.cleanUp() }
         let leaverIds = (0..<3).map { H.uniqueId("gone\($0)") }
         let stayerIds = (0..<6).map { H.uniqueId("stay\($0)") }
         let replies = try await harness.withLiveGateway { client in
             let port = try #require(client.port)
             // Redis sleeps, so every enqueue below is waiting for its reply at once.
-            try Self.stall(redisURL: redis.url, seconds: "0.6")
+            try Self.stall(redisURL: redis.url, seconds: "1.5")
+            let sent = ContinuousClock.now
             var leavers: [LoopbackConnection] = []
             for (index, id) in leaverIds.enumerated() {
                 let stayer = try LoopbackConnection(port: port)
@@ -81,6 +86,8 @@ import Testing
             for (index, connection) in leavers.enumerated() where index % 2 == 1 {
                 replies.append(try connection.readReplies(2))
             }
+            // The answers waited for the stall: the leavers' enqueues were pending when they closed.
+            #expect(ContinuousClock.now - sent > .milliseconds(500))
             return replies
         }
         for (index, pair) in replies.enumerated() {
