@@ -165,9 +165,9 @@ public final class RedisLoopConnection {
             break
         case .scheduleReconnect(let delay):
             scheduleReconnect(after: delay)
-        case .dropLink(let delay):
-            dropLink(RedisError(code: .connection, message: "\(address): link dropped"))
-            scheduleReconnect(after: delay)
+        case .dropLink:
+            // Only `linkFailed` is given this action, and it carries it out with the error at hand.
+            break
         case .closeLink:
             let closing = channel
             channel = nil

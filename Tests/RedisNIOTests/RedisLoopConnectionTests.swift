@@ -107,8 +107,17 @@ import Testing
         let harness = try await LoopConnectionHarness.start(url: redis.url) { $0.redis.commandTimeout = .milliseconds(300) }
         defer { Task { await harness.shutdown() } }
         let started = ContinuousClock.now
-        let outcomes = try await harness.send([["DEBUG", "SLEEP", "1.5"], ["PING"]])
-        let elapsed = ContinuousClock.now - started
+        // Timed on the event loop, when the failures are delivered (not when this task gets to run again).
+        let futures = try await harness.startSending([["DEBUG", "SLEEP", "1.5"], ["PING"]])
+            .map { $0.map { outcome in (outcome, ContinuousClock.now) } }
+        var outcomes: [Outcome] = []
+        var failedAt = started
+        for future in futures {
+            let (outcome, at) = try await future.get()
+            outcomes.append(outcome)
+            failedAt = max(failedAt, at)
+        }
+        let elapsed = failedAt - started
         #expect(outcomes == [.failed(.connection), .failed(.connection)])
         #expect(elapsed < .milliseconds(1200), "failed after \(elapsed), the server slept 1.5 s")
         try await harness.waitUntilReady(timeout: .seconds(5))

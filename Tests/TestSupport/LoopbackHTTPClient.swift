@@ -207,11 +207,6 @@ public final class LoopbackConnection {
     /// Every byte received so far.
     public var bytesReceived: [UInt8] { received }
 
-    /// Closes our side for writing (the server sees end of input).
-    public func shutdownWrite() {
-        _ = shutdown(fd, Int32(SHUT_WR))
-    }
-
     public func close() {
         if fd >= 0 {
             closeDescriptor(fd)
