@@ -37,6 +37,12 @@ final class GatewayServer: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let loops = try await makeLoops(on: group)
         let gauge = try await startBacklogGauge(on: loops[0])
+        // Listen once Redis is reachable, so the first webhooks after a start are not refused while the links connect;
+        // with Redis down, start anyway after the connect timeout (answering 503, /readyz failing) and keep trying.
+        let linksDeadline = ContinuousClock.now + configuration.redis.connectTimeout + .milliseconds(500)
+        while process.readiness != .ready && ContinuousClock.now < linksDeadline {
+            guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { break }
+        }
         let tracker = ConnectionTracker()
 
         let server: any Channel

@@ -98,4 +98,27 @@ import Testing
         // Clean shutdown flushes the AOF: nothing that got a 202 may be missing.
         #expect(Set(accepted).isSubset(of: stored))
     }
+
+    @Test func aGatewayStartedWithoutRedisServes503AndComesReadyWhenRedisArrives() async throws {
+        let redis = try RedisServerProcess.start()
+        redis.stop()
+        defer { redis.stop() }
+        let harness = try H("outage-start", redisURL: redis.url)
+        let started = ContinuousClock.now
+        try await harness.withLiveGateway { client in
+            // It listens even though Redis is down (after about the connect timeout), and says so.
+            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(try await client.execute(uri: "/readyz", method: .get).status == .serviceUnavailable)
+            let refused = try await H.post(client, body: H.validBody, headers: try H.signedHeaders(id: H.uniqueId(), body: H.validBody))
+            #expect(refused.status == .serviceUnavailable)
+            #expect(refused.headers[.retryAfter] != nil)
+
+            try redis.restart()
+            try await waitUntil(timeout: .seconds(5), what: "/readyz to pass") {
+                try await client.execute(uri: "/readyz", method: .get).status == .ok
+            }
+            let accepted = try await H.post(client, body: H.validBody, headers: try H.signedHeaders(id: H.uniqueId(), body: H.validBody))
+            #expect(accepted.status == .accepted)
+        }
+    }
 }
