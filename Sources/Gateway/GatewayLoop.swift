@@ -7,7 +7,6 @@ import StandardWebhooks
 /// What every connection on one event loop shares: the loop's Redis connection, the keyed verifier, the encoded
 /// enqueue command and the request-id counter. Confined to its loop, so none of it is locked.
 final class GatewayLoop {
-    let index: Int
     let eventLoop: any EventLoop
     let redis: RedisLoopConnection
     /// Where enqueues go: `redis`, unless a test put a fake here.
@@ -20,7 +19,6 @@ final class GatewayLoop {
     var requestIDs: RequestIDGenerator
 
     init(index: Int, eventLoop: any EventLoop, configuration: GatewayConfiguration, process: GatewayProcessState, logger: Logger) {
-        self.index = index
         self.eventLoop = eventLoop
         self.process = process
         self.logger = logger

@@ -129,17 +129,7 @@ struct WebhookIntake {
             var start = 0
             while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
             while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
-            let expected: StaticString = "application/json"
-            guard end - start == expected.utf8CodeUnitCount else { return false }
-            return expected.withUTF8Buffer { expected in
-                for index in 0..<expected.count {
-                    let byte = bytes[start + index]
-                    // ASCII lower-casing is enough: media types are ASCII tokens.
-                    let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-                    guard lower == expected[index] else { return false }
-                }
-                return true
-            }
+            return ASCII.equalsIgnoringCase(UnsafeBufferPointer(rebasing: bytes[start..<end]), "application/json")
         }
     }
 }

@@ -48,15 +48,7 @@ public struct RESPRawWriter {
 
     /// A bulk string holding `value` in ASCII decimal.
     public mutating func bulk(decimal value: Int) {
-        var digits = (UInt64(0), UInt64(0), UInt64(0))  // 24 bytes of scratch on the stack
-        let length = withUnsafeMutableBytes(of: &digits) { scratch in
-            Self.formatDecimal(value, into: scratch)
-        }
-        bulkHeader(length: length)
-        withUnsafeBytes(of: &digits) { scratch in
-            raw(UnsafeRawBufferPointer(rebasing: scratch[(scratch.count - length)...]))
-        }
-        crlf()
+        Self.withDecimal(value) { bulk($0) }
     }
 
     public mutating func crlf() {
@@ -71,12 +63,15 @@ public struct RESPRawWriter {
     }
 
     private mutating func decimal(_ value: Int) {
+        Self.withDecimal(value) { raw($0) }
+    }
+
+    /// Calls `body` with `value`'s ASCII decimal digits, formatted in 24 bytes of stack scratch.
+    private static func withDecimal(_ value: Int, _ body: (UnsafeRawBufferPointer) -> Void) {
         var digits = (UInt64(0), UInt64(0), UInt64(0))
-        let length = withUnsafeMutableBytes(of: &digits) { scratch in
-            Self.formatDecimal(value, into: scratch)
-        }
-        withUnsafeBytes(of: &digits) { scratch in
-            raw(UnsafeRawBufferPointer(rebasing: scratch[(scratch.count - length)...]))
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            let length = formatDecimal(value, into: scratch)
+            body(UnsafeRawBufferPointer(rebasing: scratch[(scratch.count - length)...]))
         }
     }
 

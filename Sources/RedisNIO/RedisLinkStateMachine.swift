@@ -45,15 +45,9 @@ struct RedisLinkStateMachine {
     }
 
     mutating func connectSucceeded() -> Action {
-        switch state {
-        case .connecting:
-            state = .connected
-            return .sendSetup
-        case .closed:
-            return .closeNewChannel
-        case .idle, .connected, .backingOff:
-            return .closeNewChannel
-        }
+        guard state == .connecting else { return .closeNewChannel }
+        state = .connected
+        return .sendSetup
     }
 
     mutating func connectFailed() -> Action {

@@ -124,6 +124,7 @@ public final class RedisLoopConnection {
         eventLoop.preconditionInEventLoop()
         let closing = channel
         perform(machine.close())
+        // Not connected (connecting or backing off): no link to drop, but no timer may fire any more either.
         timer?.cancel()
         timer = nil
         return closing?.closeFuture ?? eventLoop.makeSucceededVoidFuture()
@@ -169,12 +170,7 @@ public final class RedisLoopConnection {
             // Only `linkFailed` is given this action, and it carries it out with the error at hand.
             break
         case .closeLink:
-            let closing = channel
-            channel = nil
-            parser = nil
-            _ = status.exchange(false)
-            closing?.close(promise: nil)
-            failAll(RedisError(code: .shutdown, message: "\(address): connection closed"))
+            dropLink(RedisError(code: .shutdown, message: "\(address): connection closed"))
         }
     }
 
