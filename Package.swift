@@ -149,7 +149,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "Model", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "QueueTests",
             dependencies: ["Queue", "Redis", "RedisNIO", "Model", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],

@@ -125,13 +125,15 @@ public struct EventQueue: Sendable {
     }
 
     /// Moves pending entry `entryId` to the dead stream: its original fields plus `error`, `attempts`, `failed_at`,
-    /// `consumer`. False when the entry was no longer pending.
+    /// `consumer`. With `maxLength` > 0 the dead stream then keeps only its newest `maxLength` entries; the result says
+    /// how many old ones that removed, so the caller can say so (never silently). `moved` is false when the entry was no
+    /// longer pending.
     @discardableResult
     public func deadLetter(
         _ connection: RedisConnection, entryId: String, fields: [(name: String, value: [UInt8])],
-        reason: String, attempts: Int, consumer: String, failedAtMilliseconds: Int
-    ) throws -> Bool {
-        var args: [RedisArgument] = [RedisArgument(QueueKeys.group), RedisArgument(entryId)]
+        reason: String, attempts: Int, consumer: String, failedAtMilliseconds: Int, maxLength: Int = 0
+    ) throws -> DeadLettering {
+        var args: [RedisArgument] = [RedisArgument(QueueKeys.group), RedisArgument(entryId), RedisArgument(max(0, maxLength))]
         for field in fields where !DeadLetter.failureFields.contains(field.name) {
             args.append(RedisArgument(field.name))
             args.append(RedisArgument(bytes: field.value))
@@ -140,7 +142,10 @@ public struct EventQueue: Sendable {
                  "failed_at", RedisArgument(failedAtMilliseconds), "consumer", RedisArgument(consumer)]
         let reply = try connection.evalScript(
             QueueScripts.deadLetter, keys: [RedisArgument(keys.events), RedisArgument(keys.dead)], args: args)
-        return reply.int == 1
+        guard let parts = reply.array, parts.count == 2, let moved = parts[0].int, let trimmed = parts[1].int else {
+            throw RedisError.unexpected("a dead-letter outcome", reply)
+        }
+        return DeadLettering(moved: moved == 1, trimmed: trimmed)
     }
 
     /// Moves up to `limit` retries due by `nowMilliseconds` back onto the events stream; returns how many moved.
@@ -215,6 +220,19 @@ public struct EventQueue: Sendable {
             }
         }
         return member
+    }
+}
+
+/// What moving one entry to the dead stream did.
+public struct DeadLettering: Sendable, Hashable {
+    /// False when the entry was no longer pending (settled elsewhere): nothing changed.
+    public var moved: Bool
+    /// Oldest dead letters removed to keep the dead stream within its bound.
+    public var trimmed: Int
+
+    public init(moved: Bool, trimmed: Int) {
+        self.moved = moved
+        self.trimmed = trimmed
     }
 }
 

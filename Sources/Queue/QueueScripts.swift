@@ -34,13 +34,16 @@ enum QueueScripts {
         return 1
         """)
 
-    /// Move a pending entry to the dead stream with its reason; 0 when it is no longer pending.
-    /// KEYS: events, dead. ARGV: group, entry id, then the dead letter's field/value pairs.
+    /// Move a pending entry to the dead stream with its reason, then trim the dead stream to its most recent ARGV[3]
+    /// entries (0: no bound). Returns {moved (0 when the entry is no longer pending), dead letters trimmed}.
+    /// KEYS: events, dead. ARGV: group, entry id, max length, then the dead letter's field/value pairs.
     static let deadLetter = RedisScript("""
-        if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+        if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return {0, 0} end
         redis.call('XDEL', KEYS[1], ARGV[2])
-        redis.call('XADD', KEYS[2], '*', unpack(ARGV, 3))
-        return 1
+        redis.call('XADD', KEYS[2], '*', unpack(ARGV, 4))
+        local trimmed = 0
+        if tonumber(ARGV[3]) > 0 then trimmed = redis.call('XTRIM', KEYS[2], 'MAXLEN', ARGV[3]) end
+        return {1, trimmed}
         """)
 
     /// Move due retries back onto the events stream, oldest first, at most ARGV[2] of them. Each member is removed in

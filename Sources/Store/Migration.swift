@@ -74,4 +74,51 @@ extension Migration {
             DROP INDEX document_reviews_status_updated_idx;
             """
     )
+
+    /// Version 3 (issue 14): a verdict writes one row. Exactly-once effect comes from the document row itself: a verdict
+    /// applies when its (webhook-timestamp, webhook-id) is newer than the pair stored on the document (`last_event_ts`,
+    /// the new `last_webhook_id`), so `processed_webhooks`, which grew by a row per webhook forever, leaves the hot path.
+    /// What it held becomes the first data of the audit trail, `webhook_log`: one row per applied webhook, partitioned by
+    /// day on `applied_at` so that retention drops whole partitions (`AuditLog`). Rows carried over from
+    /// `processed_webhooks` keep their webhook id, document id and time; their verdict, agent and timestamp were never
+    /// recorded (NULL). The carried-over rows sit in one partition, `webhook_log_before_<migration day>`, that retention
+    /// drops like any other; the migration also makes the partitions for its day and the two after, so a worker can write
+    /// before its first upkeep.
+    static let auditLog = Migration(
+        version: 3,
+        name: "verdicts ordered by (last_event_ts, last_webhook_id); processed_webhooks becomes the partitioned webhook_log",
+        sql: """
+            ALTER TABLE document_reviews ADD COLUMN last_webhook_id text;
+
+            CREATE TABLE webhook_log (
+                applied_at  timestamptz NOT NULL,
+                webhook_id  text        NOT NULL,
+                document_id text,
+                verdict     text,
+                agent_id    text,
+                event_ts    bigint
+            ) PARTITION BY RANGE (applied_at);
+
+            DO $$
+            DECLARE
+                today date := (now() AT TIME ZONE 'UTC')::date;
+                day date;
+            BEGIN
+                EXECUTE format('CREATE TABLE %I PARTITION OF webhook_log FOR VALUES FROM (MINVALUE) TO (%L)',
+                    'webhook_log_before_' || to_char(today, 'YYYYMMDD'), today::timestamp AT TIME ZONE 'UTC');
+                FOR offset_days IN 0..2 LOOP
+                    day := today + offset_days;
+                    EXECUTE format('CREATE TABLE %I PARTITION OF webhook_log FOR VALUES FROM (%L) TO (%L)',
+                        'webhook_log_' || to_char(day, 'YYYYMMDD'), day::timestamp AT TIME ZONE 'UTC',
+                        (day + 1)::timestamp AT TIME ZONE 'UTC');
+                END LOOP;
+            END
+            $$;
+
+            INSERT INTO webhook_log (applied_at, webhook_id, document_id)
+                SELECT least(applied_at, now()), webhook_id, document_id FROM processed_webhooks ORDER BY applied_at;
+
+            DROP TABLE processed_webhooks;
+            """
+    )
 }

@@ -6,6 +6,7 @@ public struct Migrator: Sendable {
     static let migrations: [Migration] = [
         .createReviewTables,
         .pendingReviewIndex,
+        .auditLog,
     ]
 
     /// A fixed advisory lock key ("docket" in ASCII) that serialises concurrent migration runs.

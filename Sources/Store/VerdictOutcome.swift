@@ -1,13 +1,14 @@
 /// What applying one verdict did.
 public enum VerdictOutcome: Sendable, Hashable {
-    /// The verdict is now the document's state (webhook recorded as processed).
+    /// The verdict is now the document's state (and, with the audit trail on, has its `webhook_log` row).
     case applied
-    /// The webhook id was processed before; nothing changed.
+    /// This webhook is the one that decided the document (its id is the stored `last_webhook_id`): nothing changed.
     case duplicate
-    /// Recorded as processed, but a verdict at least as new was already applied (or won within the batch): no overwrite.
+    /// A verdict newer by (webhook-timestamp, webhook-id) is already applied, or won within the batch: no overwrite.
+    /// A redelivery of a webhook that was applied and then overtaken is reported here too: both change nothing.
     case stale
-    /// No `document_reviews` row has this `document_id` (yet): nothing was recorded, so a retry can still apply it.
+    /// No `document_reviews` row has this `document_id` (yet): nothing changed, so a retry can still apply it.
     case unknownDocument
-    /// The row exists but its status (`QUEUED`, `REQUEST_FAILED`) cannot take a verdict; nothing was recorded.
+    /// The row exists but its status (`QUEUED`, `REQUEST_FAILED`) cannot take a verdict; nothing changed.
     case wrongState(String)
 }

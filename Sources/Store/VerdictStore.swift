@@ -2,75 +2,71 @@ public import Postgres
 import Model
 
 /// Applies Help Desk verdicts to `document_reviews` exactly once in effect (docs/architecture.md, "The guarantees
-/// and where each is kept"): a batch is one statement, hence one transaction, that records the webhook id of each
-/// verdict its document can take in `processed_webhooks` and updates each document with its newest verdict.
+/// and where each is kept"): a batch is one statement, hence one transaction, and writes one row per document it decides.
+///
+/// Verdicts are ordered by (webhook-timestamp, webhook-id). A verdict applies when its pair is newer than the pair stored
+/// on the document (`last_event_ts`, `last_webhook_id`); the stored pair only ever grows, so no webhook takes effect twice
+/// and the newest verdict wins whatever order, batching or worker the webhooks came through.
 public struct VerdictStore: Sendable {
-    /// Statuses that can take a verdict; a verdict may replace an earlier one (ordered by webhook-timestamp).
-    static let verdictTakingStatuses = ["PENDING_REVIEW", "ACCEPTED", "DECLINED"]
-
     /// Applies a batch in one statement (autocommit: one transaction, one round trip). Parameters are parallel arrays:
-    /// $1 webhook ids, $2 document ids, $3 agent ids, $4 verdicts, $5 webhook-timestamps; they must hold distinct webhook ids.
+    /// $1 webhook ids, $2 document ids, $3 agent ids, $4 verdicts, $5 webhook-timestamps, and $6 whether applied verdicts
+    /// go to the audit trail; the arrays must hold distinct webhook ids.
     /// Returns one row per input, in input order: `ord`, `outcome` (applied | stale | duplicate | unknown | <status>).
     ///
     /// Guarantees:
     /// - `target` locks every touched document row in document_id order, so concurrent batches on the same documents
-    ///   serialise (no lost update, no deadlock between workers) and see each other's committed verdicts.
-    /// - A webhook id is recorded in `processed_webhooks` only when its document exists and can take a verdict, so an
-    ///   unknown document leaves no trace and a retry can still apply it; ON CONFLICT makes a redelivery a no-op.
-    /// - Per document only the newest newly recorded verdict (highest webhook-timestamp, first in the batch on a tie) is
-    ///   written, and only when newer than `last_event_ts`: an older verdict is recorded but never overwrites.
+    ///   serialise (no lost update, no deadlock between workers) and each sees the pair the one before it stored.
+    /// - Per document only the newest verdict of the batch (highest timestamp, then highest webhook id) is written, and
+    ///   only when its pair is newer than the stored one. A webhook whose id is the stored one is a redelivery
+    ///   (`duplicate`), even if re-signed with another timestamp; any other webhook not newer is `stale`.
+    /// - An unknown document or one that cannot take a verdict (QUEUED, REQUEST_FAILED) is left alone, so a retry can
+    ///   still apply the verdict later.
+    /// - A stored pair with a timestamp and no webhook id (decided before migration 3) is newer than every webhook with
+    ///   that timestamp: the rule of the time was "strictly newer timestamp".
+    /// - The audit row of an applied verdict commits with it (`webhook_log`, partitioned by day; `AuditLog`).
     static let applyBatchSQL = """
         WITH input AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
                 WITH ORDINALITY AS i(webhook_id, document_id, agent_id, verdict, ts, ord)
         ),
         target AS (
-            SELECT d.document_id, d.document_status
+            SELECT d.document_id, d.document_status, d.last_event_ts, d.last_webhook_id
             FROM document_reviews d
             WHERE d.document_id = ANY ($2::text[])
             ORDER BY d.document_id
             FOR UPDATE
         ),
-        seen AS (
-            SELECT p.webhook_id FROM processed_webhooks p WHERE p.webhook_id = ANY ($1::text[])
-        ),
-        recorded AS (
-            INSERT INTO processed_webhooks (webhook_id, document_id)
-            SELECT i.webhook_id, i.document_id
+        newest AS (
+            SELECT DISTINCT ON (i.document_id) i.document_id, i.webhook_id, i.agent_id, i.verdict, i.ts, i.ord
             FROM input i JOIN target t ON t.document_id = i.document_id
             WHERE t.document_status IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED')
-            ORDER BY i.webhook_id
-            ON CONFLICT (webhook_id) DO NOTHING
-            RETURNING webhook_id
-        ),
-        newest AS (
-            SELECT DISTINCT ON (i.document_id) i.document_id, i.agent_id, i.verdict, i.ts, i.ord
-            FROM input i JOIN recorded r ON r.webhook_id = i.webhook_id
-            ORDER BY i.document_id, i.ts DESC, i.ord
+              AND i.webhook_id IS DISTINCT FROM t.last_webhook_id
+              AND (t.last_event_ts IS NULL OR i.ts > t.last_event_ts
+                   OR (i.ts = t.last_event_ts AND i.webhook_id > t.last_webhook_id))
+            ORDER BY i.document_id, i.ts DESC, i.webhook_id DESC
         ),
         updated AS (
             UPDATE document_reviews d
             SET document_status = n.verdict, agent_id = n.agent_id, reviewed_at = now(),
-                last_event_at = to_timestamp(n.ts), last_event_ts = n.ts, updated_at = now()
+                last_event_at = to_timestamp(n.ts), last_event_ts = n.ts, last_webhook_id = n.webhook_id, updated_at = now()
             FROM newest n
             WHERE d.document_id = n.document_id
-              AND d.document_status IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED')
-              AND (d.last_event_ts IS NULL OR d.last_event_ts < n.ts)
             RETURNING n.ord
+        ),
+        audited AS (
+            INSERT INTO webhook_log (applied_at, webhook_id, document_id, verdict, agent_id, event_ts)
+            SELECT now(), n.webhook_id, n.document_id, n.verdict, n.agent_id, n.ts FROM newest n WHERE $6::bool
         )
         SELECT i.ord,
             CASE
                 WHEN u.ord IS NOT NULL THEN 'applied'
-                WHEN r.webhook_id IS NOT NULL THEN 'stale'
-                WHEN s.webhook_id IS NOT NULL THEN 'duplicate'
                 WHEN t.document_id IS NULL THEN 'unknown'
-                WHEN t.document_status IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED') THEN 'duplicate'
-                ELSE t.document_status
+                WHEN t.document_status NOT IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED') THEN t.document_status
+                WHEN i.webhook_id = t.last_webhook_id THEN 'duplicate'
+                ELSE 'stale'
             END AS outcome
         FROM input i
         LEFT JOIN target t ON t.document_id = i.document_id
-        LEFT JOIN seen s ON s.webhook_id = i.webhook_id
-        LEFT JOIN recorded r ON r.webhook_id = i.webhook_id
         LEFT JOIN updated u ON u.ord = i.ord
         ORDER BY i.ord
         """
@@ -78,10 +74,10 @@ public struct VerdictStore: Sendable {
     /// Run settings for the connections that apply verdicts (`PostgresClient(url:sessionSettings:)`).
     ///
     /// The batch statement is prepared once per connection and always runs its generic plan: planning it for each batch
-    /// of literal arrays cost about a third of its time. A generic plan must not depend on how big the tables were when
-    /// it was made (a fresh `processed_webhooks` is empty and would be planned as a sequential scan, then kept while the
-    /// table grows), so sequential scans are ruled out for these connections: every table access in the statement has
-    /// an index (document_id unique, webhook_id primary key).
+    /// of literal arrays cost about a third of its time. A generic plan must not depend on how big the table was when it
+    /// was made (a small `document_reviews` would be planned as a sequential scan, then kept while the table grows), so
+    /// sequential scans are ruled out for these connections: the statement's one read goes through the document_id
+    /// unique index.
     public static let sessionSettings: KeyValuePairs<String, String> = [
         "plan_cache_mode": "force_generic_plan",
         "enable_seqscan": "off",
@@ -89,16 +85,19 @@ public struct VerdictStore: Sendable {
 
     /// How often a batch that hit a lock or serialization conflict is re-run whole before falling back to one event at a time.
     public var conflictRetries: Int
+    /// Whether each applied verdict gets a `webhook_log` row (`DOCKET_AUDIT_RETENTION` > 0).
+    public var recordsAudit: Bool
 
     /// Creates a store.
-    public init(conflictRetries: Int = 2) {
+    public init(conflictRetries: Int = 2, recordsAudit: Bool = true) {
         self.conflictRetries = conflictRetries
+        self.recordsAudit = recordsAudit
     }
 
     /// Applies `records` in one transaction and returns each one's outcome in input order; any error rolls back all of them.
     public func apply(_ records: [VerdictRecord], on connection: PostgresConnection) throws(PostgresError) -> [VerdictOutcome] {
         if records.isEmpty { return [] }
-        // Repeated webhook ids in one batch would make ON CONFLICT's choice arbitrary: only the first goes to SQL.
+        // A webhook id repeated in one batch is one webhook delivered twice: only the first copy goes to SQL.
         var firstIndex: [String: Int] = [:]
         var unique: [VerdictRecord] = []
         var sqlIndex = [Int](repeating: 0, count: records.count)
@@ -164,10 +163,13 @@ public struct VerdictStore: Sendable {
     }
 
     /// True when Postgres rejected the event's own data (SQLSTATE class 22 data exception, 23 integrity violation, or a
-    /// value the client cannot send): retrying cannot help. Anything else is the infrastructure's fault, not the event's.
+    /// value the client cannot send): retrying cannot help. Anything else is the infrastructure's fault, not the event's,
+    /// including an audit trail with no partition for today (a 23514 about the table, not the event: `AuditLog`'s upkeep
+    /// has not run).
     public static func isEventFault(_ error: PostgresError) -> Bool {
         if error.code == .decoding { return true }
         guard error.code == .server, let state = error.sqlState else { return false }
+        if AuditLog.isMissingPartition(error) { return false }
         return state.hasPrefix("22") || state.hasPrefix("23")
     }
 
@@ -191,6 +193,7 @@ public struct VerdictStore: Sendable {
         }
         let result = try connection.queryPrepared(Self.applyBatchSQL, [
             .textArray(webhookIds), .textArray(documentIds), .textArray(agentIds), .textArray(verdicts), .intArray(timestamps),
+            .bool(recordsAudit),
         ])
         var outcomes = [VerdictOutcome?](repeating: nil, count: records.count)
         for row in result.rows {

@@ -15,6 +15,8 @@ struct BatchProcessor: Sendable {
     let redis: RedisClient
     let disposition: EventDisposition
     let consumer: String
+    /// The dead stream's bound (`DOCKET_DEAD_MAXLEN`; 0: none).
+    let deadMaxLength: Int
     let metrics: WorkerMetrics
     let logger: Logger
     /// The jitter draw in (0, 1].
@@ -125,18 +127,23 @@ struct BatchProcessor: Sendable {
         let toAcknowledge = acknowledged
         let toRetry = retries
         let toBury = dead
-        try await redis.withConnection { connection in
+        let deadMaxLength = self.deadMaxLength
+        let trimmed = try await redis.withConnection { connection -> Int in
             try queue.acknowledge(connection, ids: toAcknowledge)
             for retry in toRetry {
                 try queue.scheduleRetry(
                     connection, entryId: retry.entryId, envelope: retry.envelope, dueAtMilliseconds: retry.dueAtMilliseconds)
             }
+            var trimmed = 0
             for item in toBury {
-                try queue.deadLetter(
+                trimmed += try queue.deadLetter(
                     connection, entryId: item.entryId, fields: item.fields, reason: item.reason, attempts: item.attempts,
-                    consumer: consumer, failedAtMilliseconds: now)
+                    consumer: consumer, failedAtMilliseconds: now, maxLength: deadMaxLength
+                ).trimmed
             }
+            return trimmed
         }
+        reportTrimmed(trimmed)
 
         for (label, count) in counts { metrics.count(label, count) }
         metrics.count(.retried, retries.count)
@@ -156,6 +163,15 @@ struct BatchProcessor: Sendable {
             ])
         }
         return Summary(acknowledged: acknowledged.count, retried: retries.count, deadLettered: dead.count)
+    }
+
+    /// Says that the dead stream reached its bound and lost its oldest dead letters: a warning and a counter, never silent.
+    func reportTrimmed(_ count: Int) {
+        guard count > 0 else { return }
+        metrics.deadTrimmed.increment(by: count)
+        logger.warning("Dead stream at its bound: oldest dead letters removed", metadata: [
+            "trimmed": "\(count)", "dead_maxlen": "\(deadMaxLength)",
+        ])
     }
 
     /// The webhook id field for logs (never the body).

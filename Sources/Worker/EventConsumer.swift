@@ -161,18 +161,20 @@ final class EventConsumer: Service, Sendable {
         }
         for entry in stale where entry.deliveries > maxDeliveries && !shouldStop {
             let now = processor.nowMilliseconds()
-            let buried = try await redis.withConnection { connection -> String? in
+            let deadMaxLength = processor.deadMaxLength
+            let buried = try await redis.withConnection { connection -> (webhookId: String, trimmed: Int)? in
                 guard let event = try queue.event(connection, id: entry.id) else {
                     try queue.acknowledge(connection, ids: [entry.id])
                     return nil
                 }
                 let attempt = (try? EventEnvelope(fields: event.fields))?.attempt ?? 0
-                let moved = try queue.deadLetter(
+                let result = try queue.deadLetter(
                     connection, entryId: entry.id, fields: event.fields, reason: "poison: delivered \(entry.deliveries) times",
-                    attempts: attempt + 1, consumer: consumer, failedAtMilliseconds: now)
-                return moved ? BatchProcessor.webhookId(event.fields) : nil
+                    attempts: attempt + 1, consumer: consumer, failedAtMilliseconds: now, maxLength: deadMaxLength)
+                return result.moved ? (BatchProcessor.webhookId(event.fields), result.trimmed) : nil
             }
-            if let webhookId = buried {
+            if let (webhookId, trimmed) = buried {
+                processor.reportTrimmed(trimmed)
                 metrics.count(.dead)
                 logger.warning("Poison event dead-lettered", metadata: [
                     "entry_id": "\(entry.id)", "webhook_id": "\(webhookId)",

@@ -48,7 +48,20 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
     @Option(name: .customLong("max-deliveries"), help: ArgumentHelp("An entry delivered more often than this is dead-lettered as poison (env DOCKET_MAX_DELIVERIES).", valueName: "n"))
     var maxDeliveries: Int = DocketEnvironment.int("DOCKET_MAX_DELIVERIES", default: 5)
 
+    @Option(name: .customLong("audit-retention"), help: ArgumentHelp("How long applied verdicts stay in the webhook_log audit trail, e.g. 30d, 12h; 0 turns the trail off (env DOCKET_AUDIT_RETENTION).", valueName: "duration"))
+    var auditRetention: RetentionArgument = DocketEnvironment.value(
+        "DOCKET_AUDIT_RETENTION", default: RetentionArgument(.seconds(30 * 86_400), text: "30d"))
+
+    @Option(name: .customLong("dead-maxlen"), help: ArgumentHelp("The dead stream keeps its newest n entries; older ones are removed with a warning and docket_worker_dead_trimmed_total; 0 = no bound (env DOCKET_DEAD_MAXLEN).", valueName: "n"))
+    var deadMaxLength: Int = DocketEnvironment.int("DOCKET_DEAD_MAXLEN", default: 100_000)
+
     func validate() throws {
+        if deadMaxLength < 0 {
+            throw ValidationError("--dead-maxlen (DOCKET_DEAD_MAXLEN) must be 0 (no bound) or more, got \(deadMaxLength)")
+        }
+        if let retention = auditRetention.duration, retention < .seconds(3_600) {
+            throw ValidationError("--audit-retention (DOCKET_AUDIT_RETENTION) must be 0 (off) or at least 1h, got \(auditRetention)")
+        }
         if consumer.isEmpty || consumer.contains(" ") {
             throw ValidationError("--consumer must be a non-empty name without spaces, got \"\(consumer)\"")
         }
@@ -86,6 +99,8 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
             base: .milliseconds(retryBaseMilliseconds), cap: .milliseconds(retryCapMilliseconds), maxAttempts: maxAttempts)
         configuration.visibilityTimeoutMilliseconds = visibilityTimeoutMilliseconds
         configuration.maxDeliveries = maxDeliveries
+        configuration.auditRetention = auditRetention.duration
+        configuration.deadMaxLength = deadMaxLength
         // BLOCK stays well below the socket timeout: hiredis drops the connection when that fires.
         let commandTimeoutMilliseconds = BatchProcessor.nanoseconds(redisConfiguration.commandTimeout) / 1_000_000
         configuration.blockMilliseconds = Int(max(100, min(1_000, commandTimeoutMilliseconds / 4)))
@@ -96,16 +111,18 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         let reader = RedisClient(configuration: redisConfiguration)
         let redis = RedisClient(configuration: redisConfiguration)
         let postgres = PostgresClient(url: database.databaseURL, sessionSettings: VerdictStore.sessionSettings)
+        let upkeepPostgres = PostgresClient(url: database.databaseURL)
         defer {
             reader.shutdown()
             redis.shutdown()
             postgres.shutdown()
+            upkeepPostgres.shutdown()
         }
 
         let processor = BatchProcessor(
-            queue: queue, store: VerdictStore(), postgres: postgres, redis: redis,
-            disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
-            metrics: workerMetrics, logger: logger,
+            queue: queue, store: VerdictStore(recordsAudit: configuration.auditRetention != nil), postgres: postgres,
+            redis: redis, disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
+            deadMaxLength: configuration.deadMaxLength, metrics: workerMetrics, logger: logger,
             random: { Double.random(in: Double.ulpOfOne...1) }, nowMilliseconds: WorkerCommand.wallClockMilliseconds)
         let consumerService = EventConsumer(
             configuration: configuration, queue: queue, reader: reader, redis: redis, processor: processor,
@@ -118,10 +135,16 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
             port: metrics.metricsPort, registry: registry, shutdown: shutdown, logger: logger,
             readiness: { consumerService.isHealthy })
 
+        var services: [any Service] = [health, promoter]
+        if let retention = configuration.auditRetention {
+            services.append(AuditUpkeep(
+                postgres: upkeepPostgres, audit: AuditLog(), retention: retention, interval: .seconds(3_600),
+                retryInterval: .seconds(60), metrics: workerMetrics, logger: logger))
+        }
+        services.append(consumerService)
         // Shut down in reverse order: the consumer finishes its batch first, the health endpoint goes last.
         try await DocketProcess.run(
-            services: [health, promoter, consumerService], logger: logger, shutdown: shutdown,
-            gracefulShutdownTimeout: .seconds(9))
+            services: services, logger: logger, shutdown: shutdown, gracefulShutdownTimeout: .seconds(9))
     }
 
     /// `hostname-pid`: unique per process, readable in XINFO CONSUMERS.

@@ -18,6 +18,10 @@ struct WorkerConfiguration: Sendable {
     var promotionInterval: Duration = .milliseconds(500)
     /// Most retries moved per promotion step, so one step never holds Redis long.
     var promotionLimit = 1_000
+    /// How long applied verdicts stay in the audit trail; nil: no audit rows are written.
+    var auditRetention: Duration? = .seconds(30 * 86_400)
+    /// The dead stream keeps its newest this many entries; 0: no bound.
+    var deadMaxLength = 100_000
 
     /// Reclaim runs every half visibility timeout, between 250 ms and 5 s: often enough that a crashed consumer's entries
     /// wait little longer than the timeout, rarely enough to cost nothing.

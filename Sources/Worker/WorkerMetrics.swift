@@ -4,6 +4,10 @@ import Runtime
 struct WorkerMetrics: Sendable {
     /// `docket_worker_events_total{outcome}`: applied, duplicate, stale, retried, dead.
     private let events: [EventOutcomeLabel: Counter]
+    /// Dead letters removed from the dead stream to keep it within `DOCKET_DEAD_MAXLEN`.
+    let deadTrimmed = Counter(label: "docket_worker_dead_trimmed_total")
+    /// Audit-trail upkeep runs that failed (partitions not made or not dropped; retried a minute later).
+    let auditUpkeepFailures = Counter(label: "docket_worker_audit_upkeep_failures_total")
     /// Entries claimed from consumers idle past the visibility timeout.
     let reclaimed = Counter(label: "docket_worker_reclaimed_total")
     /// Entries per applied batch.

@@ -64,11 +64,15 @@ import Testing
                 && rows.map { $0["agent_id"] } == ["agent-0", "agent-1", "agent-2"]
         }
         #expect(try redis.send("XLEN", RedisArgument(queue.keys.dead)).int == 0)
-        #expect(try postgres.query("SELECT count(*) AS n FROM processed_webhooks").rows.first?["n"] == "3")
+        #expect(try postgres.query("SELECT count(*) AS n FROM webhook_log").rows.first?["n"] == "3")
         let stats = try ChildProcess.run(product: "docketctl", arguments: ["stats", "--json"], environment: environment)
         #expect(stats.status == 0, "\(stats.stderr)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
-        #expect(Set(report.keys) == ["backlog", "pending", "retrying", "dead", "reviews", "oldestPendingReviewSeconds"])
+        #expect(Set(report.keys) == ["backlog", "pending", "retrying", "dead", "reviews", "oldestPendingReviewSeconds", "audit"])
+        let audit = try #require(report["audit"] as? [String: Any])
+        #expect(audit["partitions"] as? Int == 4, "the migration's partitions: before today, today and two ahead: \(audit)")
+        #expect((audit["bytes"] as? Int ?? 0) > 0, "\(audit)")
+        #expect(audit["oldest"] is String, "three verdicts applied, so the trail has an oldest entry: \(audit)")
         #expect(report["dead"] as? Int == 0)
         let reviews = try #require(report["reviews"] as? [String: Int])
         #expect(reviews["ACCEPTED"] == 2)

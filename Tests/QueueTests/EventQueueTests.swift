@@ -97,7 +97,8 @@ import Testing
         let entries = try queue.read(redis, consumer: "w1", count: 10, blockMilliseconds: 0, pending: false)
         for entry in entries {
             #expect(try queue.deadLetter(redis, entryId: entry.id, fields: entry.fields, reason: "document unknown",
-                                         attempts: 10, consumer: "w1", failedAtMilliseconds: 1_700_000_001_000))
+                                         attempts: 10, consumer: "w1", failedAtMilliseconds: 1_700_000_001_000)
+                == DeadLettering(moved: true, trimmed: 0))
         }
         #expect(try length(queue.keys.events) == 0)
         let dead = try queue.deadLetters(redis, limit: 10)
@@ -115,6 +116,24 @@ import Testing
         #expect(try EventEnvelope(fields: replayed.fields).webhookId == "d1")
         #expect(try queue.purge(redis, deadLetterIds: [dead[0].id, "1-1"]) == 1)
         #expect(try queue.deadLetters(redis, limit: 10).isEmpty)
+    }
+
+    /// A bounded dead stream keeps its newest entries and reports every one it trims; a settled entry moves nothing.
+    @Test func deadStreamIsTrimmedToItsBoundAndSaysHowMany() throws {
+        for i in 0..<5 { _ = try enqueue(envelope("t\(i)")) }
+        let entries = try queue.read(redis, consumer: "w1", count: 10, blockMilliseconds: 0, pending: false)
+        var results: [DeadLettering] = []
+        for entry in entries {
+            results.append(try queue.deadLetter(redis, entryId: entry.id, fields: entry.fields, reason: "x", attempts: 1,
+                                                consumer: "w1", failedAtMilliseconds: 1, maxLength: 3))
+        }
+        #expect(results.map(\.trimmed) == [0, 0, 0, 1, 1])
+        #expect(results.filter { !$0.moved }.isEmpty)
+        #expect(try queue.deadLetters(redis, limit: 10).map(\.webhookId) == ["t4", "t3", "t2"])
+        // Settled already: not pending any more, so nothing moves and nothing is trimmed.
+        #expect(try queue.deadLetter(redis, entryId: entries[0].id, fields: entries[0].fields, reason: "x", attempts: 1,
+                                     consumer: "w1", failedAtMilliseconds: 1, maxLength: 1) == DeadLettering(moved: false, trimmed: 0))
+        #expect(try length(queue.keys.dead) == 3)
     }
 
     @Test func concurrentReplaysMoveEachDeadLetterOnce() async throws {

@@ -116,18 +116,6 @@ struct RequestClassifierTests {
         #expect(RequestClassifier.retryAfter("Wed, 21 Oct 2015 07:27:00 GMT", now: now) == .zero)
     }
 
-    @Test func durationArguments() {
-        #expect(DurationArgument(argument: "24h")?.duration == .seconds(86_400))
-        #expect(DurationArgument(argument: "90m")?.duration == .seconds(5_400))
-        #expect(DurationArgument(argument: "30s")?.duration == .seconds(30))
-        #expect(DurationArgument(argument: "1500ms")?.duration == .milliseconds(1500))
-        #expect(DurationArgument(argument: "2d")?.duration == .seconds(172_800))
-        #expect(DurationArgument(argument: "45")?.duration == .seconds(45))
-        for bad in ["", "h", "-1s", "0", "1.5h", "10x"] {
-            #expect(DurationArgument(argument: bad) == nil, "\(bad)")
-        }
-    }
-
     @Test func documentEndpoint() {
         let scheduler = SchedulerConfiguration(helpDeskURL: "http://helpdesk.test:8090/", callbackURL: "http://gw.test/document/update")
         #expect(scheduler.documentEndpoint == "http://helpdesk.test:8090/document")

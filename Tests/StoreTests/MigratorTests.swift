@@ -1,3 +1,5 @@
+import Foundation
+import Model
 import Postgres
 import Store
 import TestSupport
@@ -28,10 +30,12 @@ struct MigratorTests {
             try connection.query("INSERT INTO document_reviews (document_url, document_id) VALUES ('u', 'doc-1')")
         }
         #expect(duplicate.sqlState == "23505")
-        try connection.query("INSERT INTO processed_webhooks (webhook_id, document_id) VALUES ('msg_1', 'doc-1')")
-        #expect(throws: PostgresError.self) {
-            try connection.query("INSERT INTO processed_webhooks (webhook_id) VALUES ('msg_1')")
+        // The audit trail takes rows for today; a row with no partition fails as AuditLog recognises.
+        try connection.query("INSERT INTO webhook_log (applied_at, webhook_id, document_id) VALUES (now(), 'msg_1', 'doc-1')")
+        let noPartition = try #require(throws: PostgresError.self) {
+            try connection.query("INSERT INTO webhook_log (applied_at, webhook_id) VALUES (now() + interval '30 days', 'msg_2')")
         }
+        #expect(AuditLog.isMissingPartition(noPartition), "\(noPartition)")
     }
 
     @Test func secondRunIsANoOp() throws {
@@ -51,6 +55,9 @@ struct MigratorTests {
         try connection.execute(
             """
             DELETE FROM schema_migrations WHERE version >= 2;
+            DROP TABLE webhook_log;
+            ALTER TABLE document_reviews DROP COLUMN last_webhook_id;
+            CREATE TABLE processed_webhooks (webhook_id text PRIMARY KEY, document_id text, applied_at timestamptz NOT NULL DEFAULT now());
             DROP INDEX document_reviews_pending_updated_idx;
             CREATE INDEX document_reviews_status_updated_idx ON document_reviews (document_status, updated_at);
             INSERT INTO document_reviews (document_url, document_status, document_id)
@@ -65,6 +72,49 @@ struct MigratorTests {
             "EXPLAIN SELECT count(*) FROM document_reviews WHERE document_status = 'PENDING_REVIEW' AND updated_at < now()"
         ).rows.map { $0["QUERY PLAN"] ?? "" }.joined(separator: "\n")
         #expect(plan.contains("document_reviews_pending_updated_idx"), "\(plan)")
+    }
+
+    /// Version 2 kept every processed webhook id forever; version 3 carries them into the audit trail and drops the
+    /// table, and documents decided before it go on taking newer verdicts and ignoring redeliveries.
+    @Test func aVersionTwoDatabaseWithProcessedWebhooksIsUpgraded() throws {
+        let connection = try PostgresConnection(url: TestEnvironment.makeDatabase("store-upgrade-v3"))
+        _ = try Migrator().migrate(connection)
+        try connection.execute(
+            """
+            DELETE FROM schema_migrations WHERE version >= 3;
+            DROP TABLE webhook_log;
+            ALTER TABLE document_reviews DROP COLUMN last_webhook_id;
+            CREATE TABLE processed_webhooks (webhook_id text PRIMARY KEY, document_id text, applied_at timestamptz NOT NULL DEFAULT now());
+            INSERT INTO document_reviews (document_url, document_status, document_id, agent_id, last_event_ts)
+                SELECT 'https://docs.example/' || g, 'ACCEPTED', 'v2-' || g, 'agent', 100 FROM generate_series(1, 300) g;
+            INSERT INTO processed_webhooks (webhook_id, document_id, applied_at)
+                SELECT 'msg_v2_' || g, 'v2-' || g, now() - g * interval '1 hour' FROM generate_series(1, 300) g;
+            """)
+        #expect(try Migrator().migrate(connection) == [3])
+        try Self.expectSchema(connection)
+        #expect(try connection.query("SELECT to_regclass('processed_webhooks') IS NULL AS gone").rows.first?.bool("gone") == true)
+        let carried = try connection.query(
+            "SELECT count(*) AS n, min(applied_at) AS oldest, count(verdict) AS verdicts FROM webhook_log WHERE webhook_id LIKE 'msg_v2_%'"
+        ).rows.first
+        #expect(try carried?.int("n") == 300)
+        #expect(try carried?.int("verdicts") == 0, "version 2 never recorded the verdict")
+        let oldest = try #require(try carried?.date("oldest"))
+        #expect(abs(oldest.timeIntervalSinceNow + 300 * 3600) < 120, "applied_at carried over: \(oldest)")
+        // Carried-over rows older than today sit in the migration's "before" partition, which retention drops whole.
+        let partitions = try AuditLog().partitions(on: connection).map(\.name)
+        #expect(partitions.count == 4)
+        #expect(partitions.first?.hasPrefix("webhook_log_before_") == true, "\(partitions)")
+
+        // A document decided under version 2: a redelivery at its timestamp changes nothing, a newer verdict applies.
+        let redelivery = VerdictRecord(
+            webhookId: "msg_v2_1", timestamp: 100, verdict: ReviewVerdict(agentId: "x", documentId: "v2-1", documentStatus: .declined))
+        let newer = VerdictRecord(
+            webhookId: "msg_new", timestamp: 101, verdict: ReviewVerdict(agentId: "y", documentId: "v2-2", documentStatus: .declined))
+        #expect(try VerdictStore().apply([redelivery, newer], on: connection) == [.stale, .applied])
+        let statuses = try connection.query(
+            "SELECT document_id, document_status FROM document_reviews WHERE document_id IN ('v2-1', 'v2-2') ORDER BY document_id"
+        ).rows.map { $0["document_status"] ?? "" }
+        #expect(statuses == ["ACCEPTED", "DECLINED"])
     }
 
     @Test func concurrentRunsDoNotCollide() async throws {
@@ -91,7 +141,8 @@ struct MigratorTests {
         let columns = try connection.query(
             """
             SELECT table_name, column_name, data_type, is_nullable
-            FROM information_schema.columns WHERE table_schema = 'public'
+            FROM information_schema.columns
+            WHERE table_schema = 'public' AND table_name NOT LIKE 'webhook\\_log\\_%'
             ORDER BY table_name, ordinal_position
             """
         ).rows.map { row in
@@ -112,11 +163,15 @@ struct MigratorTests {
             "document_reviews.reviewed_at timestamp with time zone null",
             "document_reviews.created_at timestamp with time zone not null",
             "document_reviews.updated_at timestamp with time zone not null",
-            "processed_webhooks.webhook_id text not null",
-            "processed_webhooks.document_id text null",
-            "processed_webhooks.applied_at timestamp with time zone not null",
+            "document_reviews.last_webhook_id text null",
             "schema_migrations.version integer not null",
             "schema_migrations.applied_at timestamp with time zone null",
+            "webhook_log.applied_at timestamp with time zone not null",
+            "webhook_log.webhook_id text not null",
+            "webhook_log.document_id text null",
+            "webhook_log.verdict text null",
+            "webhook_log.agent_id text null",
+            "webhook_log.event_ts bigint null",
         ])
         let indexes = try connection.query(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"
@@ -127,7 +182,8 @@ struct MigratorTests {
         #expect(definitions["document_reviews_status_updated_idx"] == nil)
         #expect(definitions["document_reviews_document_id_key"] != nil)
         #expect(definitions["document_reviews_pkey"] != nil)
-        #expect(definitions["processed_webhooks_pkey"] != nil)
+        #expect(definitions.keys.allSatisfy { !$0.hasPrefix("processed_webhooks") && !$0.hasPrefix("webhook_log") },
+                "the audit trail has no index to maintain: \(definitions.keys.sorted())")
         #expect(definitions["schema_migrations_pkey"] != nil)
     }
 }

@@ -339,7 +339,8 @@ final class DocketSystem {
     }
 
     /// The end-to-end promise, checked row by row: exactly `count` reviews, each decided as the Help Desk decided,
-    /// one `processed_webhooks` row per webhook id the sim sent, nothing in the dead stream.
+    /// each decided by the webhook id the sim sent (`last_webhook_id`), one audit row per webhook id, nothing in the
+    /// dead stream.
     func expectEveryDocumentDecidedAsTheSimDecided(count: Int) async throws -> [HelpDeskReview] {
         let reviews = try simReviews()
         let byDocument = Dictionary(reviews.map { ($0.documentId, $0) }, uniquingKeysWith: { first, _ in first })
@@ -347,7 +348,7 @@ final class DocketSystem {
         #expect(byDocument.count == reviews.count, "the sim issued a document id twice")
 
         let rows = try await postgres.query(
-            "SELECT id, document_url, document_status, document_id, agent_id FROM document_reviews ORDER BY id").rows
+            "SELECT id, document_url, document_status, document_id, agent_id, last_webhook_id FROM document_reviews ORDER BY id").rows
         #expect(rows.count == count, "Postgres holds \(rows.count) reviews for \(count) submitted")
         var mismatches: [String] = []
         for row in rows {
@@ -361,20 +362,21 @@ final class DocketSystem {
             }
             if row["document_url"] != review.documentUrl { mismatches.append("review \(id): document_url differs from the sim's") }
             if row["agent_id"] != review.agentId { mismatches.append("review \(id): agent_id differs from the sim's") }
+            if row["last_webhook_id"] != review.webhookId { mismatches.append("review \(id): decided by another webhook than the sim's") }
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) reviews differ from the Help Desk's verdicts: \(mismatches.prefix(10))")
 
-        let processed = try await postgres.query("SELECT webhook_id, document_id FROM processed_webhooks").rows
+        let processed = try await postgres.query("SELECT webhook_id, document_id FROM webhook_log").rows
         var processedDocument: [String: String] = [:]
         for row in processed {
             processedDocument[try row.string("webhook_id")] = row["document_id"]
         }
-        #expect(processed.count == count, "\(processed.count) processed_webhooks rows for \(count) webhooks")
+        #expect(processed.count == count, "\(processed.count) webhook_log rows for \(count) webhooks")
         let missing = reviews.filter { review in
             guard let webhookId = review.webhookId else { return true }
             return processedDocument[webhookId] != review.documentId
         }
-        #expect(missing.isEmpty, "\(missing.count) delivered webhooks have no processed_webhooks row for their document: \(missing.prefix(5))")
+        #expect(missing.isEmpty, "\(missing.count) delivered webhooks have no webhook_log row for their document: \(missing.prefix(5))")
         let undelivered = reviews.filter { !$0.delivered }
         #expect(undelivered.isEmpty, "\(undelivered.count) verdicts were never acknowledged by the gateway")
 

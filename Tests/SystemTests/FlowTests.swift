@@ -24,7 +24,7 @@ import Testing
 
         let reviews = try await system.expectEveryDocumentDecidedAsTheSimDecided(count: count)
         // The duplicates really happened (same webhook-id twice), and the gateway's dedupe or the worker's
-        // processed_webhooks absorbed them: one row per webhook id was checked above.
+        // exactly-once apply absorbed them: one audit row per webhook id was checked above.
         let duplicated = reviews.filter { $0.deliveryAttempts > 1 }.count
         #expect(duplicated > 0, "no review was delivered twice at --duplicate-rate 0.2")
         let statuses = Set(reviews.map(\.documentStatus))

@@ -87,12 +87,12 @@ import Testing
         #expect((malformed["error"] as? String)?.contains("invalid body") == true, "\(malformed)")
         #expect(malformed["attempts"] as? Int == 1, "\(malformed)")
 
-        // None of the poison reached processed_webhooks: a replay after a fix could still apply it.
+        // None of the poison took effect (no audit row): a replay after a fix could still apply it.
         let processed = try await system.postgres.query(
-            "SELECT count(*) AS n FROM processed_webhooks WHERE webhook_id = ANY($1::text[])",
+            "SELECT count(*) AS n FROM webhook_log WHERE webhook_id = ANY($1::text[])",
             [.textArray([unknownId, permanentId, malformedId])])
         #expect(try processed.rows.first?.int("n") == 0)
-        let total = try await system.postgres.query("SELECT count(*) AS n FROM processed_webhooks")
+        let total = try await system.postgres.query("SELECT count(*) AS n FROM webhook_log")
         #expect(try total.rows.first?.int("n") == neighbours)
     }
 }

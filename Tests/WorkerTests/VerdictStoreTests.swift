@@ -1,3 +1,4 @@
+import Foundation
 import Model
 import Postgres
 import Store
@@ -26,11 +27,17 @@ import TestSupport
         // The same webhook id again, even with another verdict, changes nothing.
         #expect(try await apply(fixture, [record("w1", "d1", .declined, ts: 200)]) == [.duplicate])
         #expect(try await fixture.document("d1")?.status == "ACCEPTED")
-        #expect(try await fixture.processedCount() == 2)
+        #expect(try await fixture.document("d1")?.lastWebhookId == "w1")
+        // One audit row per applied verdict, carrying what was applied.
+        #expect(try await fixture.auditCount() == 2)
+        let audit = try await fixture.postgres.query(
+            "SELECT webhook_id, document_id, verdict, agent_id, event_ts FROM webhook_log ORDER BY webhook_id").rows
+        #expect(audit.map { "\($0["webhook_id"] ?? "") \($0["document_id"] ?? "") \($0["verdict"] ?? "") \($0["agent_id"] ?? "") \($0["event_ts"] ?? "")" }
+            == ["w1 d1 ACCEPTED agent-1 100", "w2 d2 DECLINED a2 100"])
     }
 
     /// With the worker's session settings the statement runs one generic plan, and that plan uses the indexes even when
-    /// it was made while the tables were empty (a sequential scan kept while processed_webhooks grows would be ruinous).
+    /// it was made while the table was small (a sequential scan kept while document_reviews grows would be ruinous).
     @Test func workerSessionsRunOneGenericIndexPlan() async throws {
         let fixture = try WorkerFixture("store-plan")
         let client = PostgresClient(url: fixture.databaseURL, sessionSettings: VerdictStore.sessionSettings)
@@ -42,7 +49,7 @@ import TestSupport
             let outcomes = try await client.withConnection { connection in try VerdictStore().apply(records, on: connection) }
             #expect(outcomes == [VerdictOutcome](repeating: .applied, count: 100))
         }
-        #expect(try await fixture.processedCount() == 1_000)
+        #expect(try await fixture.auditCount() == 1_000)
         let plan = try await client.withConnection { connection -> (statements: [String], generic: Int, custom: Int, explain: String) in
             let rows = try connection.query("SELECT name, generic_plans, custom_plans FROM pg_prepared_statements").rows
             let names = try rows.map { try $0.string("name") }
@@ -50,19 +57,19 @@ import TestSupport
             let custom = try rows.reduce(0) { $0 + (try $1.int("custom_plans") ?? 0) }
             guard let name = names.first else { return (names, generic, custom, "") }
             let explain = try connection.query(
-                "EXPLAIN EXECUTE \(name)('{\"x\"}', '{\"doc-1\"}', '{\"a\"}', '{\"ACCEPTED\"}', '{1}')"
+                "EXPLAIN EXECUTE \(name)('{\"x\"}', '{\"doc-1\"}', '{\"a\"}', '{\"ACCEPTED\"}', '{1}', true)"
             ).rows.map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
             return (names, generic, custom, explain)
         }
         #expect(plan.statements.count == 1)
         #expect(plan.generic == 10)
         #expect(plan.custom == 0)
-        #expect(plan.explain.contains("processed_webhooks_pkey"), "\(plan.explain)")
+        #expect(plan.explain.contains("Insert on webhook_log"), "\(plan.explain)")
         #expect(plan.explain.contains("document_reviews_document_id_key"), "\(plan.explain)")
         #expect(!plan.explain.contains("Seq Scan"), "\(plan.explain)")
     }
 
-    @Test func olderVerdictIsRecordedButDoesNotOverwrite() async throws {
+    @Test func olderVerdictIsStaleAndWritesNothing() async throws {
         let fixture = try WorkerFixture("store-order")
         try await fixture.seedDocuments(["d1"])
         #expect(try await apply(fixture, [record("new", "d1", .declined, ts: 200)]) == [.applied])
@@ -70,7 +77,7 @@ import TestSupport
         let d1 = try await fixture.document("d1")
         #expect(d1?.status == "DECLINED")
         #expect(d1?.lastEventTs == 200)
-        #expect(try await fixture.processedCount() == 2)
+        #expect(try await fixture.auditCount() == 1)
         // Within one batch the newest wins whatever the order.
         try await fixture.seedDocuments(["d2"])
         #expect(try await apply(fixture, [record("b-new", "d2", .accepted, ts: 300), record("b-old", "d2", .declined, ts: 250)])
@@ -81,7 +88,7 @@ import TestSupport
     @Test func unknownDocumentLeavesNoTraceSoARetryCanApplyIt() async throws {
         let fixture = try WorkerFixture("store-unknown")
         #expect(try await apply(fixture, [record("w1", "later", .accepted, ts: 100)]) == [.unknownDocument])
-        #expect(try await fixture.processedCount() == 0)
+        #expect(try await fixture.auditCount() == 0)
         try await fixture.seedDocuments(["later"])
         #expect(try await apply(fixture, [record("w1", "later", .accepted, ts: 100)]) == [.applied])
     }
@@ -95,7 +102,7 @@ import TestSupport
             """)
         let outcomes = try await apply(fixture, [record("w1", "failed", .accepted, ts: 1), record("w2", "queued", .accepted, ts: 1)])
         #expect(outcomes == [.wrongState("REQUEST_FAILED"), .wrongState("QUEUED")])
-        #expect(try await fixture.processedCount() == 0)
+        #expect(try await fixture.auditCount() == 0)
         #expect(try await fixture.document("failed")?.status == "REQUEST_FAILED")
     }
 
@@ -136,6 +143,77 @@ import TestSupport
         #expect(VerdictStore.isEventFault(error))
         #expect(try await fixture.document("d3")?.status == "DECLINED")
         #expect(try await fixture.document("d2")?.status == "PENDING_REVIEW")
-        #expect(try await fixture.processedCount() == 2)
+        #expect(try await fixture.auditCount() == 2)
+    }
+
+    /// Equal timestamps are ordered by webhook id, so the winner does not depend on batching or arrival order; a
+    /// webhook re-signed with a later timestamp is still a redelivery of the one that decided the document.
+    @Test func timestampTiesGoToTheHigherWebhookIdAndResignedRedeliveriesAreDuplicates() async throws {
+        let fixture = try WorkerFixture("store-ties")
+        try await fixture.seedDocuments(["d1", "d2"])
+        // d1: the higher id first, then the lower one in a later batch.
+        #expect(try await apply(fixture, [record("msg_b", "d1", .declined, ts: 100)]) == [.applied])
+        #expect(try await apply(fixture, [record("msg_a", "d1", .accepted, ts: 100)]) == [.stale])
+        // d2: the lower id first; the higher one in a later batch overtakes it.
+        #expect(try await apply(fixture, [record("msg_a", "d2", .accepted, ts: 100)]) == [.applied])
+        #expect(try await apply(fixture, [record("msg_b", "d2", .declined, ts: 100)]) == [.applied])
+        #expect(try await fixture.document("d1")?.status == "DECLINED")
+        #expect(try await fixture.document("d2")?.status == "DECLINED")
+        #expect(try await fixture.document("d2")?.lastWebhookId == "msg_b")
+        // The deciding webhook again, re-signed an hour later: a redelivery, not a new verdict.
+        #expect(try await apply(fixture, [record("msg_b", "d2", .accepted, ts: 3_700)]) == [.duplicate])
+        #expect(try await fixture.document("d2")?.status == "DECLINED")
+        #expect(try await fixture.document("d2")?.lastEventTs == 100)
+    }
+
+    /// A document decided before migration 3 has a timestamp and no webhook id: only a strictly newer timestamp
+    /// overwrites it, as the rule was then, so a redelivery of the webhook that decided it changes nothing.
+    @Test func documentsDecidedBeforeTheMigrationKeepTheStrictlyNewerRule() async throws {
+        let fixture = try WorkerFixture("store-premigration")
+        try await fixture.seedDocuments(["old"])
+        try await fixture.postgres.query(
+            "UPDATE document_reviews SET document_status = 'ACCEPTED', last_event_ts = 100, last_webhook_id = NULL WHERE document_id = 'old'")
+        #expect(try await apply(fixture, [record("zzz", "old", .declined, ts: 100)]) == [.stale])
+        #expect(try await fixture.document("old")?.status == "ACCEPTED")
+        #expect(try await apply(fixture, [record("aaa", "old", .declined, ts: 101)]) == [.applied])
+        #expect(try await fixture.document("old")?.status == "DECLINED")
+    }
+
+    @Test func withTheAuditTrailOffNothingIsLogged() async throws {
+        let fixture = try WorkerFixture("store-audit-off")
+        try await fixture.seedDocuments(["d1"])
+        let outcomes = try await fixture.postgres.withConnection { connection in
+            try VerdictStore(recordsAudit: false).apply([VerdictRecord(
+                webhookId: "w1", timestamp: 1, verdict: ReviewVerdict(agentId: "a", documentId: "d1", documentStatus: .accepted))],
+                on: connection)
+        }
+        #expect(outcomes == [.applied])
+        #expect(try await fixture.auditCount() == 0)
+    }
+
+    /// With no partition for today (upkeep behind), applying fails as the infrastructure's fault: the worker backs off
+    /// and keeps the events instead of dead-lettering them, and nothing of the batch commits.
+    @Test func aMissingAuditPartitionIsAnInfrastructureFailureNotTheEvents() async throws {
+        let fixture = try WorkerFixture("store-no-partition")
+        try await fixture.seedDocuments(["d1", "d2"])
+        let partitions = try await fixture.postgres.withConnection { connection in try AuditLog().partitions(on: connection) }
+        for partition in partitions {
+            try await fixture.postgres.query("ALTER TABLE webhook_log DETACH PARTITION \"\(partition.name)\"")
+        }
+        let error = await #expect(throws: PostgresError.self) {
+            try await fixture.postgres.withConnection { connection in
+                try VerdictStore().applyIsolatingFailures(
+                    [self.record("w1", "d1", .accepted, ts: 1), self.record("w2", "d2", .accepted, ts: 1)], on: connection)
+            }
+        }
+        #expect(error.map(AuditLog.isMissingPartition) == true)
+        #expect(error.map(VerdictStore.isEventFault) == false)
+        #expect(try await fixture.document("d1")?.status == "PENDING_REVIEW")
+        // Upkeep makes today's partition again and the same batch applies.
+        let report = try await fixture.postgres.withConnection { connection in
+            try AuditLog().upkeep(retention: nil, now: Date(), on: connection)
+        }
+        #expect(report.created.count == 3)
+        #expect(try await apply(fixture, [record("w1", "d1", .accepted, ts: 1)]) == [.applied])
     }
 }

@@ -50,12 +50,13 @@ final class WorkerFixture: Sendable {
         (0..<count).map { "\(tag)-\($0)" }
     }
 
-    /// Status, agent and last_event_ts of one document.
-    func document(_ documentId: String) async throws -> (status: String, agent: String?, lastEventTs: Int?)? {
+    /// Status, agent, last_event_ts and last_webhook_id of one document.
+    func document(_ documentId: String) async throws -> (status: String, agent: String?, lastEventTs: Int?, lastWebhookId: String?)? {
         let rows = try await postgres.query(
-            "SELECT document_status, agent_id, last_event_ts FROM document_reviews WHERE document_id = $1", [.text(documentId)]).rows
+            "SELECT document_status, agent_id, last_event_ts, last_webhook_id FROM document_reviews WHERE document_id = $1",
+            [.text(documentId)]).rows
         guard let row = rows.first else { return nil }
-        return (try row.string("document_status"), row["agent_id"], try row.int("last_event_ts"))
+        return (try row.string("document_status"), row["agent_id"], try row.int("last_event_ts"), row["last_webhook_id"])
     }
 
     /// How many documents have left PENDING_REVIEW.
@@ -65,8 +66,9 @@ final class WorkerFixture: Sendable {
         return try row?.int("n") ?? 0
     }
 
-    func processedCount() async throws -> Int {
-        try await postgres.query("SELECT count(*) AS n FROM processed_webhooks").rows.first?.int("n") ?? 0
+    /// Rows in the audit trail: one per applied verdict.
+    func auditCount() async throws -> Int {
+        try await postgres.query("SELECT count(*) AS n FROM webhook_log").rows.first?.int("n") ?? 0
     }
 
     // MARK: - Redis

@@ -30,7 +30,7 @@ import TestSupport
         }
         try await fixture.waitUntilDrained(reviewed: ids.count, timeout: .seconds(60), workers: [worker])
         #expect(kills > 0)
-        #expect(try await fixture.processedCount() == ids.count)
+        #expect(try await fixture.auditCount() == ids.count)
         #expect(try await fixture.deadLetters().isEmpty)
         #expect(try await fixture.retryCount() == 0)
         worker.terminate()
@@ -54,7 +54,7 @@ import TestSupport
         try await Task.sleep(for: .seconds(1))
         try server.restart()
         try await fixture.waitUntilDrained(reviewed: ids.count, timeout: .seconds(60), workers: [worker])
-        #expect(try await fixture.processedCount() == ids.count)
+        #expect(try await fixture.auditCount() == ids.count)
         #expect(try await fixture.deadLetters().isEmpty)
         #expect(try await fixture.retryCount() == 0)
         #expect(worker.output.contains("backing off"))
@@ -79,7 +79,7 @@ import TestSupport
         }
         try await fixture.enqueue(WorkerFixture.verdicts(for: after))
         try await fixture.waitUntilDrained(reviewed: before.count + after.count, timeout: .seconds(30), workers: [worker])
-        #expect(try await fixture.processedCount() == before.count + after.count)
+        #expect(try await fixture.auditCount() == before.count + after.count)
         #expect(try await fixture.deadLetters().isEmpty)
         worker.terminate()
         #expect(worker.waitForExit(timeout: .seconds(10)) == 0)

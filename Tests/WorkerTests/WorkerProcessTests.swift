@@ -16,7 +16,7 @@ import TestSupport
         try await fixture.enqueue(WorkerFixture.verdicts(for: ids, status: .declined))
         let worker = try fixture.launchWorker()
         try await fixture.waitUntilDrained(reviewed: ids.count, timeout: .seconds(30), workers: [worker])
-        #expect(try await fixture.processedCount() == ids.count)
+        #expect(try await fixture.auditCount() == ids.count)
         #expect(try await fixture.document("doc-17")?.status == "DECLINED")
         #expect(try await fixture.deadLetters().isEmpty)
         worker.terminate()
@@ -41,7 +41,7 @@ import TestSupport
         let document = try await fixture.document("d1")
         #expect(document?.status == "ACCEPTED")
         #expect(document?.agent == "agent-7")
-        #expect(try await fixture.processedCount() == 1)
+        #expect(try await fixture.auditCount() == 1)
         #expect(try await fixture.deadLetters().isEmpty)
         worker.terminate()
         #expect(worker.waitForExit(timeout: .seconds(10)) == 0)
@@ -56,12 +56,16 @@ import TestSupport
         try await fixture.waitUntilDrained(reviewed: 1, timeout: .seconds(20), workers: [worker])
         let older = EventEnvelope(webhookId: "wh-old", timestamp: 1_000, receivedAt: 2, body: WorkerFixture.body(documentId: "d1", status: .accepted))
         try await fixture.enqueue([older])
-        try await waitUntil(timeout: .seconds(20), what: "the older verdict processed") {
-            try await fixture.processedCount() == 2
+        try await waitUntil(timeout: .seconds(20), what: "the older verdict settled") {
+            try await fixture.streamLength(fixture.queue.keys.events) == 0
         }
         let document = try await fixture.document("d1")
         #expect(document?.status == "DECLINED")
         #expect(document?.lastEventTs == 2_000)
+        #expect(document?.lastWebhookId == "wh-new")
+        // Only the verdict that took effect is in the audit trail; the stale one was acknowledged without a write.
+        #expect(try await fixture.auditCount() == 1)
+        #expect(try await fixture.deadLetters().isEmpty)
         worker.terminate()
         #expect(worker.waitForExit(timeout: .seconds(10)) == 0)
     }
@@ -203,7 +207,7 @@ import TestSupport
         if orphaned > 0 {
             #expect(survivor.output.contains("Reclaimed entries idle past the visibility timeout"))
         }
-        #expect(try await fixture.processedCount() == ids.count)
+        #expect(try await fixture.auditCount() == ids.count)
         #expect(try await fixture.deadLetters().isEmpty)
         survivor.terminate()
         #expect(survivor.waitForExit(timeout: .seconds(10)) == 0)
@@ -216,7 +220,7 @@ import TestSupport
         let workers = try (0..<3).map { try fixture.launchWorker(consumer: "w\($0)") }
         try await fixture.enqueue(WorkerFixture.verdicts(for: ids))
         try await fixture.waitUntilDrained(reviewed: ids.count, timeout: .seconds(90), workers: workers)
-        #expect(try await fixture.processedCount() == ids.count)
+        #expect(try await fixture.auditCount() == ids.count)
         #expect(try await fixture.deadLetters().isEmpty)
         for worker in workers { worker.terminate() }
         for worker in workers { #expect(worker.waitForExit(timeout: .seconds(10)) == 0) }

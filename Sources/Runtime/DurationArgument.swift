@@ -1,17 +1,17 @@
-import ArgumentParser
+public import ArgumentParser
 
 /// A duration on the command line: a number with a unit (`500ms`, `90s`, `15m`, `24h`, `7d`); a bare number is seconds.
-struct DurationArgument: ExpressibleByArgument, Sendable, Hashable, CustomStringConvertible {
-    var duration: Duration
+public struct DurationArgument: ExpressibleByArgument, Sendable, Hashable, CustomStringConvertible {
+    public var duration: Duration
     /// The text as given, for `--help` defaults and messages.
-    var description: String
+    public var description: String
 
-    init(_ duration: Duration, text: String) {
+    public init(_ duration: Duration, text: String) {
         self.duration = duration
         self.description = text
     }
 
-    init?(argument: String) {
+    public init?(argument: String) {
         let text = argument.trimmingCharacters(in: " \t")
         let units: [(suffix: String, milliseconds: Int)] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         var number = Substring(text)
@@ -28,7 +28,7 @@ struct DurationArgument: ExpressibleByArgument, Sendable, Hashable, CustomString
         self.init(.milliseconds(milliseconds), text: text)
     }
 
-    static var defaultCompletionKind: CompletionKind { .default }
+    public static var defaultCompletionKind: CompletionKind { .default }
 }
 
 extension String {
@@ -38,4 +38,27 @@ extension String {
         while let last = scalars.last, characters.contains(last) { scalars = scalars.dropLast() }
         return String(scalars)
     }
+}
+
+/// A retention on the command line: a `DurationArgument`, or `0` (also `off`) for none.
+public struct RetentionArgument: ExpressibleByArgument, Sendable, Hashable, CustomStringConvertible {
+    /// Nil when retention is off.
+    public var duration: Duration?
+    public var description: String
+
+    public init(_ duration: Duration?, text: String) {
+        self.duration = duration
+        self.description = text
+    }
+
+    public init?(argument: String) {
+        if argument == "0" || argument == "off" {
+            self.init(nil, text: argument)
+            return
+        }
+        guard let parsed = DurationArgument(argument: argument) else { return nil }
+        self.init(parsed.duration, text: parsed.description)
+    }
+
+    public static var defaultCompletionKind: CompletionKind { .default }
 }
