@@ -84,9 +84,12 @@ extension Migration {
     /// recorded (NULL). The carried-over rows sit in one partition, `webhook_log_before_<migration day>`, that retention
     /// drops like any other; the migration also makes the partitions for its day and the two after, so a worker can write
     /// before its first upkeep.
+    ///
+    /// `processed_webhooks` itself stays, unread and unwritten by this release, so that workers of the previous release
+    /// keep working during a rolling upgrade (README, "Upgrading"); the next release's migration drops it.
     static let auditLog = Migration(
         version: 3,
-        name: "verdicts ordered by (last_event_ts, last_webhook_id); processed_webhooks becomes the partitioned webhook_log",
+        name: "verdicts ordered by (last_event_ts, last_webhook_id); processed_webhooks carried into the partitioned webhook_log",
         sql: """
             ALTER TABLE document_reviews ADD COLUMN last_webhook_id text;
 
@@ -117,8 +120,6 @@ extension Migration {
 
             INSERT INTO webhook_log (applied_at, webhook_id, document_id)
                 SELECT least(applied_at, now()), webhook_id, document_id FROM processed_webhooks ORDER BY applied_at;
-
-            DROP TABLE processed_webhooks;
             """
     )
 }

@@ -225,4 +225,29 @@ import TestSupport
         for worker in workers { worker.terminate() }
         for worker in workers { #expect(worker.waitForExit(timeout: .seconds(10)) == 0) }
     }
+
+    /// The dead stream stays within DOCKET_DEAD_MAXLEN, keeping the newest, and every trim is said: a warning in the log
+    /// and docket_worker_dead_trimmed_total.
+    @Test func deadStreamStaysWithinItsBoundAndSaysSo() async throws {
+        let fixture = try WorkerFixture("w-deadmax")
+        for index in 0..<5 {
+            try await fixture.addRaw([
+                ("webhook_id", Array("bad-\(index)".utf8)), ("timestamp", Array("1700000000".utf8)),
+                ("received_at", Array("1".utf8)), ("body", Array("not json".utf8)), ("attempt", Array("0".utf8)),
+            ])
+        }
+        let port = freePort()
+        let worker = try fixture.launchWorker(environment: ["DOCKET_DEAD_MAXLEN": "2", "DOCKET_METRICS_PORT": "\(port)"])
+        try await waitUntil(timeout: .seconds(20), what: "five invalid events dead-lettered") {
+            let backlog = try await fixture.streamLength(fixture.queue.keys.events)
+            let pending = try await fixture.pendingCount()
+            return backlog == 0 && pending == 0
+        }
+        #expect(try await fixture.deadLetters().map(\.webhookId) == ["bad-3", "bad-4"])
+        #expect(worker.output.contains("Dead stream at its bound"), "\(worker.output.suffix(2000))")
+        let metrics = try LoopbackHTTPClient.exchange(port: port, method: "GET", path: "/metrics").body
+        #expect(metrics.split(separator: "\n").contains("docket_worker_dead_trimmed_total 3"), "\(metrics)")
+        worker.terminate()
+        #expect(worker.waitForExit(timeout: .seconds(10)) == 0)
+    }
 }
