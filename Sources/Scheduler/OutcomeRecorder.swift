@@ -106,7 +106,7 @@ final class OutcomeRecorder: Sendable {
         var written: [Bool] = []
         for outcome in outcomes {
             do {
-                try await database.withConnection { connection in try Self.writeOne(outcome, store: store, on: connection) }
+                _ = try await database.withConnection { connection in try store.recordAlone(outcome, on: connection) }
                 written.append(true)
             } catch {
                 logger.error("Could not record a request outcome", metadata: ["review_id": "\(outcome.id)", "error": "\(error)"])
@@ -114,15 +114,5 @@ final class OutcomeRecorder: Sendable {
             }
         }
         return written
-    }
-
-    private static func writeOne(_ outcome: ReviewOutcome, store: ReviewStore, on connection: PostgresConnection) throws {
-        do {
-            try store.record(outcome, on: connection)
-        } catch {
-            // Another review already holds this documentId: storing it twice would misroute its verdict.
-            guard error.sqlState == "23505", case .accepted(let id, _, let documentId) = outcome else { throw error }
-            try store.recordFailed(id: id, reason: "Help Desk answered with documentId \(documentId), which another review already has", on: connection)
-        }
     }
 }

@@ -162,6 +162,20 @@ public struct ReviewStore: Sendable {
         return try connection.query(statement.sql, statement.params).affectedRows == 1
     }
 
+    /// Writes one outcome on its own. An accepted answer whose documentId another review already holds (a unique
+    /// violation) marks this review REQUEST_FAILED instead: storing the id twice would misroute its verdict. False when
+    /// the review was no longer QUEUED.
+    @discardableResult
+    public func recordAlone(_ outcome: ReviewOutcome, on connection: PostgresConnection) throws(PostgresError) -> Bool {
+        do {
+            return try record(outcome, on: connection)
+        } catch {
+            guard FailureKind.isUniqueViolation(error), case .accepted(let id, _, let documentId) = outcome else { throw error }
+            return try recordFailed(
+                id: id, reason: "Help Desk answered with documentId \(documentId), which another review already has", on: connection)
+        }
+    }
+
     static func statement(for outcome: ReviewOutcome) -> (sql: String, params: [PostgresValue]) {
         switch outcome {
         case .accepted(let id, let agentId, let documentId):

@@ -11,4 +11,8 @@ public enum VerdictOutcome: Sendable, Hashable {
     case unknownDocument
     /// The row exists but its status (`QUEUED`, `REQUEST_FAILED`) cannot take a verdict; nothing changed.
     case wrongState(String)
+    /// Postgres rejected this verdict's data (SQLSTATE and message); nothing changed, and retrying cannot help.
+    case rejected(String)
+    /// It met a lock or serialization conflict and was not applied; it may apply later.
+    case conflicted(String)
 }

@@ -128,49 +128,45 @@ public struct VerdictStore: Sendable {
         return result
     }
 
-    /// Applies a batch in one transaction, re-running it on a lock conflict; when it fails because of an event (a data
-    /// error or a persistent conflict) it applies one event at a time, so the others still commit. Returns a result per
-    /// record; throws only errors that are no event's fault (connection lost, schema missing, ...), with nothing committed
-    /// by the failing statement.
+    /// Applies a batch in one transaction, re-running it on a lock conflict; when it fails because of an event (its data,
+    /// or a persistent conflict) it applies one event at a time, so the others still commit. Returns an outcome per
+    /// record, `rejected` and `conflicted` included; throws only a failure that is no event's fault (connection lost,
+    /// schema missing, ...), with nothing committed by the failing statement.
     public func applyIsolatingFailures(
         _ records: [VerdictRecord], on connection: PostgresConnection
-    ) throws(PostgresError) -> [Result<VerdictOutcome, PostgresError>] {
+    ) throws(StoreUnavailable) -> [VerdictOutcome] {
         var attempt = 0
         while true {
             do {
-                return try apply(records, on: connection).map { .success($0) }
+                return try apply(records, on: connection)
             } catch {
-                if error.isRetryableConflict && attempt < conflictRetries {
+                let kind = FailureKind(error)
+                if kind == .conflict && attempt < conflictRetries {
                     attempt += 1
                     continue
                 }
-                guard Self.isEventFault(error) || error.isRetryableConflict else { throw error }
-                if records.count == 1 { return [.failure(error)] }
+                guard kind != .infrastructure else { throw StoreUnavailable(error) }
+                if records.count == 1 { return [Self.outcome(of: error, kind)] }
                 break
             }
         }
-        var results: [Result<VerdictOutcome, PostgresError>] = []
-        results.reserveCapacity(records.count)
+        var outcomes: [VerdictOutcome] = []
+        outcomes.reserveCapacity(records.count)
         for record in records {
             do {
-                results.append(.success(try apply([record], on: connection)[0]))
+                outcomes.append(try apply([record], on: connection)[0])
             } catch {
-                guard Self.isEventFault(error) || error.isRetryableConflict else { throw error }
-                results.append(.failure(error))
+                let kind = FailureKind(error)
+                guard kind != .infrastructure else { throw StoreUnavailable(error) }
+                outcomes.append(Self.outcome(of: error, kind))
             }
         }
-        return results
+        return outcomes
     }
 
-    /// True when Postgres rejected the event's own data (SQLSTATE class 22 data exception, 23 integrity violation, or a
-    /// value the client cannot send): retrying cannot help. Anything else is the infrastructure's fault, not the event's,
-    /// including an audit trail with no partition for today (a 23514 about the table, not the event: `AuditLog`'s upkeep
-    /// has not run).
-    public static func isEventFault(_ error: PostgresError) -> Bool {
-        if error.code == .decoding { return true }
-        guard error.code == .server, let state = error.sqlState else { return false }
-        if AuditLog.isMissingPartition(error) { return false }
-        return state.hasPrefix("22") || state.hasPrefix("23")
+    /// The outcome of one event whose statement failed for a reason of its own.
+    private static func outcome(of error: PostgresError, _ kind: FailureKind) -> VerdictOutcome {
+        kind == .conflict ? .conflicted(FailureKind.summary(error)) : .rejected(FailureKind.summary(error))
     }
 
     private func applyUnique(_ records: [VerdictRecord], on connection: PostgresConnection) throws(PostgresError) -> [VerdictOutcome] {

@@ -31,102 +31,30 @@ struct BatchProcessor: Sendable {
         var deadLettered = 0
     }
 
-    /// One entry that goes to the retry set.
-    private struct Retry: Sendable {
-        var entryId: String
-        var envelope: EventEnvelope
-        var dueAtMilliseconds: Int
-        var reason: String
-    }
-
-    /// One entry that goes to the dead stream.
-    private struct Dead: Sendable {
-        var entryId: String
-        var fields: [(name: String, value: [UInt8])]
-        var reason: String
-        var attempts: Int
-    }
-
     @discardableResult
     func process(_ entries: [StreamEntry]) async throws -> Summary {
         guard !entries.isEmpty else { return Summary() }
         metrics.batchSize.record(entries.count)
 
-        var results = [EventResult?](repeating: nil, count: entries.count)
-        var envelopes = [EventEnvelope?](repeating: nil, count: entries.count)
-        var records: [VerdictRecord] = []
-        var recordEntry: [Int] = []
-        records.reserveCapacity(entries.count)
-        recordEntry.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() {
-            let envelope: EventEnvelope
-            do {
-                envelope = try EventEnvelope(fields: entry.fields)
-            } catch {
-                results[index] = .undecodableEvent(error.description)
-                continue
-            }
-            envelopes[index] = envelope
-            do {
-                let verdict = try ReviewVerdict.decode(envelope.body)
-                records.append(VerdictRecord(webhookId: envelope.webhookId, timestamp: envelope.timestamp, verdict: verdict))
-                recordEntry.append(index)
-            } catch {
-                results[index] = .invalidBody(error.description)
-            }
-        }
-
-        if !records.isEmpty {
+        var decoded = BatchPlan.decode(entries)
+        if !decoded.records.isEmpty {
             let started = ContinuousClock.now
             let store = self.store
-            let batch = records
+            let batch = decoded.records
+            // A failure that is no event's fault (StoreUnavailable, or the connection) stops the whole batch: nothing is
+            // settled.
             let stored = try await postgres.withConnection { connection in
                 try store.applyIsolatingFailures(batch, on: connection)
             }
             metrics.applyLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
-            for (position, result) in stored.enumerated() {
-                switch result {
-                case .success(let outcome):
-                    results[recordEntry[position]] = .stored(outcome)
-                case .failure(let error):
-                    // A failure that is not this event's fault stops the whole batch: nothing is settled.
-                    guard let eventResult = FailureClass.eventResult(for: error) else { throw error }
-                    results[recordEntry[position]] = eventResult
-                }
-            }
+            decoded.stored(stored)
         }
 
         let now = nowMilliseconds()
-        var acknowledged: [String] = []
-        var counts: [EventOutcomeLabel: Int] = [:]
-        var retries: [Retry] = []
-        var dead: [Dead] = []
-        acknowledged.reserveCapacity(entries.count)
-        for (index, entry) in entries.enumerated() {
-            guard let result = results[index] else { continue }
-            let attempt = envelopes[index]?.attempt ?? 0
-            switch disposition.action(for: result, attempt: attempt, nowMilliseconds: now, random: random()) {
-            case .acknowledge(let label):
-                acknowledged.append(entry.id)
-                counts[label, default: 0] += 1
-            case .retry(let nextAttempt, let dueAt, let reason):
-                if var envelope = envelopes[index] {
-                    envelope.attempt = nextAttempt
-                    retries.append(Retry(entryId: entry.id, envelope: envelope, dueAtMilliseconds: dueAt, reason: reason))
-                } else {
-                    // Unreachable (only decoded events are retried), but an entry is never left unsettled.
-                    dead.append(Dead(entryId: entry.id, fields: entry.fields, reason: reason, attempts: attempt + 1))
-                }
-            case .deadLetter(let reason, let attempts):
-                dead.append(Dead(entryId: entry.id, fields: entry.fields, reason: reason, attempts: attempts))
-            }
-        }
-
+        let plan = BatchPlan.settle(entries, decoded, disposition: disposition, nowMilliseconds: now, random: random)
         let queue = self.queue
         let consumer = self.consumer
-        let toAcknowledge = acknowledged
-        let toRetry = retries
-        let toBury = dead
+        let (toAcknowledge, toRetry, toBury) = (plan.acknowledged, plan.retries, plan.dead)
         let deadMaxLength = self.deadMaxLength
         let trimmed = try await redis.withConnection { connection -> Int in
             try queue.acknowledge(connection, ids: toAcknowledge)
@@ -145,24 +73,24 @@ struct BatchProcessor: Sendable {
         }
         reportTrimmed(trimmed)
 
-        for (label, count) in counts { metrics.count(label, count) }
-        metrics.count(.retried, retries.count)
-        metrics.count(.dead, dead.count)
-        for retry in retries {
+        for (label, count) in plan.counts { metrics.count(label, count) }
+        metrics.count(.retried, plan.retries.count)
+        metrics.count(.dead, plan.dead.count)
+        for retry in plan.retries {
             logger.info("Event will be retried", metadata: [
                 "entry_id": "\(retry.entryId)", "webhook_id": "\(retry.envelope.webhookId)",
                 "attempt": "\(retry.envelope.attempt)", "due_in_ms": "\(retry.dueAtMilliseconds - now)",
                 "reason": "\(retry.reason)",
             ])
         }
-        for item in dead {
+        for item in plan.dead {
             logger.warning("Event dead-lettered", metadata: [
                 "entry_id": "\(item.entryId)",
                 "webhook_id": "\(Self.webhookId(item.fields))",
                 "attempts": "\(item.attempts)", "reason": "\(item.reason)",
             ])
         }
-        return Summary(acknowledged: acknowledged.count, retried: retries.count, deadLettered: dead.count)
+        return Summary(acknowledged: plan.acknowledged.count, retried: plan.retries.count, deadLettered: plan.dead.count)
     }
 
     /// Says that the dead stream reached its bound and lost its oldest dead letters: a warning and a counter, never silent.

@@ -3,16 +3,13 @@ import Store
 
 /// What became of one event's attempt, before deciding what to do with its stream entry.
 enum EventResult: Sendable, Hashable {
-    /// The store applied it, found it a duplicate or stale, or could not apply it yet (unknown document, wrong state).
+    /// What the store said: applied, duplicate, stale, not yet applicable (unknown document, wrong state), rejected
+    /// (its data), or conflicted (a lock conflict).
     case stored(VerdictOutcome)
     /// The entry's fields are not an event envelope (missing or malformed field).
     case undecodableEvent(String)
     /// The body is not a valid verdict payload.
     case invalidBody(String)
-    /// Postgres rejected this event's data (SQLSTATE class 22/23): retrying cannot help.
-    case rejectedByDatabase(String)
-    /// A lock or serialization conflict (40001, 40P01, 55P03): may succeed later.
-    case conflict(String)
 }
 
 /// What the worker does with a stream entry after an attempt.
@@ -55,9 +52,9 @@ struct EventDisposition: Sendable {
             return .deadLetter(reason: "undecodable event: \(reason)", attempts: attempt + 1)
         case .invalidBody(let reason):
             return .deadLetter(reason: "invalid body: \(reason)", attempts: attempt + 1)
-        case .rejectedByDatabase(let reason):
+        case .stored(.rejected(let reason)):
             return .deadLetter(reason: "rejected by the database: \(reason)", attempts: attempt + 1)
-        case .conflict(let reason):
+        case .stored(.conflicted(let reason)):
             return retryOrGiveUp("database conflict: \(reason)", attempt, nowMilliseconds, random)
         }
     }

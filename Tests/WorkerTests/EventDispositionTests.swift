@@ -1,5 +1,4 @@
 import Model
-import Postgres
 import Store
 import Testing
 @testable import Worker
@@ -63,7 +62,7 @@ import Testing
     }
 
     @Test func conflictsAreRetryable() {
-        let action = disposition.action(for: .conflict("40P01 deadlock detected"), attempt: 0, nowMilliseconds: now, random: 1)
+        let action = disposition.action(for: .stored(.conflicted("40P01 deadlock detected")), attempt: 0, nowMilliseconds: now, random: 1)
         #expect(action == .retry(attempt: 1, dueAtMilliseconds: now + 1_000, reason: "database conflict: 40P01 deadlock detected"))
     }
 
@@ -81,7 +80,7 @@ import Testing
             == .deadLetter(reason: "undecodable event: event entry has no body field", attempts: 1))
         #expect(disposition.action(for: .invalidBody("invalid review verdict: body: not valid JSON"), attempt: 4, nowMilliseconds: now, random: 1)
             == .deadLetter(reason: "invalid body: invalid review verdict: body: not valid JSON", attempts: 5))
-        #expect(disposition.action(for: .rejectedByDatabase("22008 timestamp out of range"), attempt: 0, nowMilliseconds: now, random: 1)
+        #expect(disposition.action(for: .stored(.rejected("22008 timestamp out of range")), attempt: 0, nowMilliseconds: now, random: 1)
             == .deadLetter(reason: "rejected by the database: 22008 timestamp out of range", attempts: 1))
     }
 
@@ -89,31 +88,5 @@ import Testing
         #expect(EventDisposition.milliseconds(.milliseconds(5)) == 5)
         #expect(EventDisposition.milliseconds(.microseconds(5_001)) == 6)
         #expect(EventDisposition.milliseconds(.seconds(2)) == 2_000)
-    }
-}
-
-@Suite struct FailureClassTests {
-    @Test func connectionLossIsInfrastructure() {
-        #expect(FailureClass.of(PostgresError(code: .connection, message: "server closed the connection")) == .infrastructure)
-        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "57P01", message: "terminating connection")) == .infrastructure)
-        #expect(FailureClass.eventResult(for: PostgresError(code: .connection, message: "down")) == nil)
-    }
-
-    @Test func schemaProblemsAreInfrastructureNotTheEventsFault() {
-        // A missing table must never dead-letter good events.
-        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "42P01", message: "relation does not exist")) == .infrastructure)
-        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "53300", message: "too many connections")) == .infrastructure)
-    }
-
-    @Test func dataErrorsBelongToTheEvent() {
-        let error = PostgresError(code: .server, sqlState: "22008", message: "timestamp out of range")
-        #expect(FailureClass.of(error) == .eventData)
-        #expect(FailureClass.eventResult(for: error) == .rejectedByDatabase("22008 timestamp out of range"))
-        #expect(FailureClass.of(PostgresError(code: .decoding, message: "NUL byte")) == .eventData)
-    }
-
-    @Test func conflictsAreRetryable() {
-        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "40P01", message: "deadlock detected")) == .conflict)
-        #expect(FailureClass.of(PostgresError(code: .server, sqlState: "40001", message: "could not serialize")) == .conflict)
     }
 }

@@ -67,7 +67,7 @@ import TestSupport
                         let applied = try await client.withConnection { connection in
                             try VerdictStore().applyIsolatingFailures(batch, on: connection)
                         }
-                        for (record, result) in zip(batch, applied) { results.append((record, try result.get())) }
+                        for (record, outcome) in zip(batch, applied) { results.append((record, outcome)) }
                     }
                     return results
                 }
