@@ -90,6 +90,24 @@ struct ReviewStoreTests {
         #expect(reviews.allSatisfy { !$0.claimed })
     }
 
+    /// A Help Desk that answers two reviews with the same documentId: the second is failed, never stored twice (its
+    /// verdict would go to the other review).
+    @Test func aDocumentIdAnotherReviewHoldsFailsTheReviewAlone() async throws {
+        let harness = try await SchedulerHarness.make("store-taken-id")
+        defer { harness.shutdown() }
+        let ids = try await harness.submit(["https://a.example/one", "https://a.example/two"])
+        let store = self.store
+        try await harness.database.withConnection { connection in
+            _ = try store.claimDue(limit: 2, lease: .seconds(60), on: connection)
+            #expect(try store.recordAlone(.accepted(id: ids[0], agentId: "a1", documentId: "doc-same"), on: connection))
+            #expect(try store.recordAlone(.accepted(id: ids[1], agentId: "a2", documentId: "doc-same"), on: connection))
+        }
+        let reviews = try await harness.reviews()
+        #expect(reviews.map(\.status) == ["PENDING_REVIEW", "REQUEST_FAILED"])
+        #expect(reviews[1].documentId == nil)
+        #expect(reviews[1].lastError == "Help Desk answered with documentId doc-same, which another review already has")
+    }
+
     @Test func statsCountStatusesAndStaleReviews() async throws {
         let harness = try await SchedulerHarness.make("store-stats")
         defer { harness.shutdown() }
