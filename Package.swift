@@ -34,14 +34,17 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
+        // `Duration` in the units C libraries, SQL and metrics want; below everything else.
+        .target(name: "Durations", swiftSettings: swiftSettings),
+
         // Thin safe clients over the C libraries; C types never leave these modules.
         .target(
             name: "Redis",
-            dependencies: ["CHiredis", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CHiredis", "Durations", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
-        .target(name: "Curl", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Durations"], swiftSettings: swiftSettings),
+        .target(name: "Curl", dependencies: ["CCurl", "Durations"], swiftSettings: swiftSettings),
         // Redis on a SwiftNIO event loop (hiredis as the reply decoder), for the gateway's hot path.
         .target(
             name: "RedisNIO",
@@ -60,7 +63,7 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Model", swiftSettings: swiftSettings),
+        .target(name: "Model", dependencies: ["Durations"], swiftSettings: swiftSettings),
 
         // Semantics on top of the clients.
         .target(
@@ -68,12 +71,13 @@ let package = Package(
             dependencies: ["Redis", "RedisNIO", "Model", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Store", dependencies: ["Postgres", "Model"], swiftSettings: swiftSettings),
+        .target(name: "Store", dependencies: ["Postgres", "Model", "Durations"], swiftSettings: swiftSettings),
 
         // What every process shares: options, logging, metrics/health endpoint, lifecycle.
         .target(
             name: "Runtime",
             dependencies: [
+                "Durations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -106,7 +110,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "Worker",
-            dependencies: ["Runtime", "HealthEndpoint", "Queue", "Store", "Redis", "Postgres", "Model"],
+            dependencies: ["Runtime", "HealthEndpoint", "Queue", "Store", "Redis", "Postgres", "Model", "Durations"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -116,7 +120,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "Docketctl",
-            dependencies: ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks"],
+            dependencies: ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "Durations"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -131,6 +135,7 @@ let package = Package(
         // Test support: shared services from the environment, private servers for fault tests, child processes.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
+        .testTarget(name: "DurationsTests", dependencies: ["Durations"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RedisNIOTests",
@@ -145,7 +150,7 @@ let package = Package(
         .testTarget(name: "CurlTests", dependencies: ["Curl", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StandardWebhooksTests",
-            dependencies: ["StandardWebhooks", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["StandardWebhooks", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ModelTests", dependencies: ["Model"], swiftSettings: swiftSettings),

@@ -1,4 +1,5 @@
 internal import CCurl
+import Durations
 
 /// One request in flight: its easy handle, the C memory libcurl reads from, and what has arrived so far.
 /// Only the thread driving the multi handle touches a transfer, so it needs no lock.
@@ -223,12 +224,7 @@ final class CurlTransfer {
 
     /// libcurl reads 0 as "no timeout", so anything shorter than a millisecond becomes one millisecond.
     static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        let (fromSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        if overflow { return seconds < 0 ? 1 : Int.max }
-        let total = fromSeconds.addingReportingOverflow(attoseconds / 1_000_000_000_000_000)
-        if total.overflow { return Int.max }
-        return max(1, Int(total.partialValue))
+        max(1, duration.milliseconds())
     }
 
     private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Queue
 
 /// How dead letters look to an operator: a table as wide as the terminal, the documented JSON, and a full detail view.
@@ -56,7 +57,8 @@ enum DeadLetterFormat {
             "failed at:   \(iso8601(letter.failedAtMilliseconds))",
             "consumer:    \(letter.consumer ?? "-")",
         ]
-        for field in letter.entry.fields where !["webhook_id", "error", "attempts", "failed_at", "consumer", "body"].contains(field.name) {
+        let shownAbove = Set(DeadLetter.Field.allCases.map(\.rawValue) + [EventEnvelope.Field.webhookId.rawValue, EventEnvelope.Field.body.rawValue])
+        for field in letter.entry.fields where !shownAbove.contains(field.name) {
             let name = (field.name + ":").padding(toLength: 13, withPad: " ", startingAt: 0)
             lines.append("\(name)\(String(decoding: field.value, as: UTF8.self))")
         }

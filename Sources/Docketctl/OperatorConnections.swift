@@ -13,7 +13,7 @@ enum OperatorConnections {
         do {
             configuration = try RedisConfiguration(url: options.redisURL)
         } catch {
-            throw ConfigurationError("--redis-url: \(error)")
+            throw CommonOptions.invalidRedisURL(error.message)
         }
         let client = RedisClient(configuration: configuration)
         defer { client.shutdown() }

@@ -79,16 +79,10 @@ struct SignCommand: AsyncParsableCommand {
 
     /// The signer for the first of `secretText`'s secrets; the error says what is missing or malformed.
     static func signer(_ secretText: String?) throws -> WebhookSigner {
-        guard let secretText, !secretText.allSatisfy(\.isWhitespace) else {
-            throw ValidationError("--secret (or DOCKET_WEBHOOK_SECRET) is required: a whsec_ secret")
-        }
         do {
-            guard let first = try WebhookSecret.list(secretText).first else {
-                throw ValidationError("--secret is empty")
-            }
-            return WebhookSigner(secret: first)
-        } catch let error as WebhookSecretError {
-            throw ValidationError("--secret is invalid: \(error)")
+            return WebhookSigner(secret: try WebhookSecret.configured(secretText, source: "--secret (or DOCKET_WEBHOOK_SECRET)")[0])
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 

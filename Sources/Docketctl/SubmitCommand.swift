@@ -32,9 +32,7 @@ struct SubmitCommand: AsyncParsableCommand {
         if urls.isEmpty && file == nil {
             throw ValidationError("give at least one URL, or --file PATH (- for standard input)")
         }
-        if batchSize <= 0 {
-            throw ValidationError("--batch-size must be positive, got \(batchSize)")
-        }
+        try OptionCheck("--batch-size").atLeast(1, batchSize)
         for (index, url) in urls.enumerated() {
             if let problem = DocumentURL.validate(url) {
                 throw ValidationError("argument \(index + 1) (\(Self.shown(url))): URL \(problem); nothing was queued")

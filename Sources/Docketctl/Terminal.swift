@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Durations
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -60,7 +61,7 @@ final class ProgressLine {
 
     /// The line's text, e.g. "replayed 1200 of 5000 (850/s)".
     static func text(verb: String, done: Int, total: Int, elapsed: Duration) -> String {
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.seconds
         let rate = seconds > 0 ? Int((Double(done) / seconds).rounded()) : 0
         return "\(verb) \(done) of \(total) (\(rate)/s)"
     }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Runtime
 
 /// One answer the gateway gives, before it is written: status, what it counts as, and its body. Fixed answers are
 /// built once (`static let`) and written as the same bytes every time.
@@ -39,7 +40,7 @@ struct GatewayAnswer {
     static func accepted(id: String, duplicate: Bool, allocator: ByteBufferAllocator) -> GatewayAnswer {
         var body = allocator.buffer(capacity: id.utf8.count + 12)
         body.writeStaticString(#"{"id":"#)
-        JSONText.appendString(id, to: &body)
+        JSONString.write(id) { body.writeBytes($0) }
         body.writeInteger(UInt8(ascii: "}"))
         return GatewayAnswer(
             status: .accepted, outcome: duplicate ? .duplicate : .accepted, contentType: "application/json", body: body)

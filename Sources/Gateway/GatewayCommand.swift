@@ -72,34 +72,30 @@ struct GatewayCommand: AsyncParsableCommand {
     var shutdownGraceMilliseconds: Int = DocketEnvironment.int("DOCKET_GATEWAY_SHUTDOWN_GRACE_MS", default: 10_000)
 
     func validate() throws {
-        guard (0...65535).contains(port) else { throw ValidationError("--port (DOCKET_GATEWAY_PORT) must be 0-65535, got \(port)") }
-        guard maxBodyBytes >= 1 else { throw ValidationError("--max-body-bytes (DOCKET_MAX_BODY_BYTES) must be at least 1, got \(maxBodyBytes)") }
-        guard maxBacklog >= 1 else { throw ValidationError("--max-backlog (DOCKET_MAX_BACKLOG) must be at least 1, got \(maxBacklog)") }
-        guard dedupeTTLSeconds >= 1 else { throw ValidationError("--dedupe-ttl-s (DOCKET_DEDUPE_TTL_S) must be at least 1, got \(dedupeTTLSeconds)") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads (DOCKET_GATEWAY_THREADS) must be 1-256, got \(threads)") }
-        guard (0...25_000).contains(shutdownGraceMilliseconds) else {
-            throw ValidationError("--shutdown-grace-ms (DOCKET_GATEWAY_SHUTDOWN_GRACE_MS) must be 0-25000 (below the 30 s stop timeout), got \(shutdownGraceMilliseconds)")
-        }
-        guard maxPending >= 1 else { throw ValidationError("--max-pending (DOCKET_GATEWAY_MAX_PENDING) must be at least 1, got \(maxPending)") }
+        try OptionCheck("--port", variable: "DOCKET_GATEWAY_PORT").port(port)
+        try OptionCheck("--max-body-bytes", variable: "DOCKET_MAX_BODY_BYTES").atLeast(1, maxBodyBytes)
+        try OptionCheck("--max-backlog", variable: "DOCKET_MAX_BACKLOG").atLeast(1, maxBacklog)
+        try OptionCheck("--dedupe-ttl-s", variable: "DOCKET_DEDUPE_TTL_S").atLeast(1, dedupeTTLSeconds)
+        try OptionCheck("--threads", variable: "DOCKET_GATEWAY_THREADS").within(1...256, threads)
+        // Below the 30 s a supervisor waits after SIGTERM.
+        try OptionCheck("--shutdown-grace-ms", variable: "DOCKET_GATEWAY_SHUTDOWN_GRACE_MS").within(0...25_000, shutdownGraceMilliseconds)
+        try OptionCheck("--max-pending", variable: "DOCKET_GATEWAY_MAX_PENDING").atLeast(1, maxPending)
     }
 
     /// The configuration these options describe; the error is one line naming the bad setting.
     func makeConfiguration() throws(ConfigurationError) -> GatewayConfiguration {
-        let secretText = webhookSecret ?? DocketEnvironment.optionalString("DOCKET_WEBHOOK_SECRET")
-        guard let secretText, !secretText.allSatisfy(\.isWhitespace) else {
-            throw ConfigurationError("DOCKET_WEBHOOK_SECRET is not set: the gateway needs at least one whsec_ secret")
-        }
         let secrets: [WebhookSecret]
         do {
-            secrets = try WebhookSecret.list(secretText)
+            secrets = try WebhookSecret.configured(
+                webhookSecret ?? DocketEnvironment.optionalString("DOCKET_WEBHOOK_SECRET"), source: "DOCKET_WEBHOOK_SECRET")
         } catch {
-            throw ConfigurationError("DOCKET_WEBHOOK_SECRET is invalid: \(error)")
+            throw ConfigurationError(error.description)
         }
         let redis: RedisConfiguration
         do {
             redis = try GatewayConfiguration.redisConfiguration(url: common.redisURL)
         } catch {
-            throw ConfigurationError("DOCKET_REDIS_URL (--redis-url) is invalid: \(error.message)")
+            throw CommonOptions.invalidRedisURL(error.message)
         }
         return GatewayConfiguration(
             secrets: secrets,

@@ -1,6 +1,7 @@
 import Model
 import NIOCore
 import NIOHTTP1
+import Runtime
 
 /// The gateway's error answers as RFC 9457 problem details (`application/problem+json`).
 struct Problem: Sendable {
@@ -57,19 +58,19 @@ struct Problem: Sendable {
         out.writeStaticString(#"{"type":"urn:docket:problem:"#)
         out.writeString(slug)
         out.writeStaticString(#"","title":"#)
-        JSONText.appendString(title, to: &out)
+        JSONString.write(title) { out.writeBytes($0) }
         out.writeStaticString(#","status":"#)
         out.writeString(String(status.code))
         out.writeStaticString(#","detail":"#)
-        JSONText.appendString(detail, to: &out)
+        JSONString.write(detail) { out.writeBytes($0) }
         if !errors.isEmpty {
             out.writeStaticString(#","errors":["#)
             for (index, error) in errors.enumerated() {
                 if index > 0 { out.writeInteger(UInt8(ascii: ",")) }
                 out.writeStaticString(#"{"field":"#)
-                JSONText.appendString(error.field, to: &out)
+                JSONString.write(error.field) { out.writeBytes($0) }
                 out.writeStaticString(#","reason":"#)
-                JSONText.appendString(error.reason, to: &out)
+                JSONString.write(error.reason) { out.writeBytes($0) }
                 out.writeInteger(UInt8(ascii: "}"))
             }
             out.writeInteger(UInt8(ascii: "]"))

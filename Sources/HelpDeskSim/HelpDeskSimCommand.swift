@@ -63,18 +63,15 @@ struct HelpDeskSimCommand: AsyncParsableCommand {
     init() {}
 
     func validate() throws {
-        if !(0...65535).contains(port) {
-            throw ValidationError("--port must be between 0 and 65535, got \(port)")
-        }
-        for (name, rate) in [("--accept-rate", acceptRate), ("--fail-rate", failRate), ("--duplicate-rate", duplicateRate)]
-        where !(0...1).contains(rate) {
-            throw ValidationError("\(name) must be between 0 and 1, got \(rate)")
+        try OptionCheck("--port").port(port)
+        for (name, rate) in [("--accept-rate", acceptRate), ("--fail-rate", failRate), ("--duplicate-rate", duplicateRate)] {
+            try OptionCheck(name).fraction(rate)
         }
         for (name, value) in [
             ("--retry-base-ms", retryBaseMilliseconds), ("--retry-cap-ms", retryCapMilliseconds),
             ("--max-delivery-attempts", maxDeliveryAttempts), ("--delivery-timeout-ms", deliveryTimeoutMilliseconds),
-        ] where value <= 0 {
-            throw ValidationError("\(name) must be positive, got \(value)")
+        ] {
+            try OptionCheck(name).atLeast(1, value)
         }
         _ = try signingSecret()
     }
@@ -82,16 +79,13 @@ struct HelpDeskSimCommand: AsyncParsableCommand {
     /// The first configured secret; the error never contains the secret itself.
     func signingSecret() throws -> WebhookSecret {
         // Read here rather than as the option's default, so --help never prints a secret.
-        guard let webhookSecret = webhookSecret ?? DocketEnvironment.optionalString("DOCKET_WEBHOOK_SECRET"), !webhookSecret.isEmpty else {
-            throw ValidationError("DOCKET_WEBHOOK_SECRET is not set: helpdesk-sim needs a whsec_ secret to sign verdicts (or pass --webhook-secret)")
-        }
         do {
-            guard let first = try WebhookSecret.list(webhookSecret).first else {
-                throw ValidationError("DOCKET_WEBHOOK_SECRET holds no secret: give at least one whsec_ secret")
-            }
-            return first
-        } catch let error as WebhookSecretError {
-            throw ValidationError("DOCKET_WEBHOOK_SECRET is invalid: \(error)")
+            let secrets = try WebhookSecret.configured(
+                webhookSecret ?? DocketEnvironment.optionalString("DOCKET_WEBHOOK_SECRET"),
+                source: webhookSecret == nil ? "DOCKET_WEBHOOK_SECRET" : "--webhook-secret")
+            return secrets[0]
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 

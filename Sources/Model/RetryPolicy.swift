@@ -1,3 +1,4 @@
+import Durations
 /// Capped exponential backoff with full jitter: `min(cap, base·2^attempt)·random`, and when to give up.
 public struct RetryPolicy: Sendable, Hashable {
     /// The shortest retry delays are never below this, so a retry is never immediate (retry scores are in ms).
@@ -22,8 +23,8 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Overflow-safe for any attempt; `random` outside (0, 1] is clamped; the result is at most `cap` and at least
     /// `minimumDelay` (unless the ceiling itself is smaller).
     public func delay(afterAttempt attempt: Int, random: Double) -> Duration {
-        let baseSeconds = Self.seconds(base)
-        let capSeconds = Self.seconds(cap)
+        let baseSeconds = base.seconds
+        let capSeconds = cap.seconds
         // 2^1023 is the largest finite power: base·2^e may saturate to +infinity (then min() picks the cap) but never
         // becomes 0·infinity = NaN.
         let exponent = Double(min(max(attempt, 0), 1_023))
@@ -37,11 +38,6 @@ public struct RetryPolicy: Sendable, Hashable {
     /// Whether `attempt` failed attempts use up the budget.
     public func isExhausted(attempt: Int) -> Bool {
         attempt >= maxAttempts
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
     }
 
     /// `base^exponent` by squaring, so the module needs no libm import.

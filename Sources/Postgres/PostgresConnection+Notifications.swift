@@ -1,4 +1,5 @@
 import CLibPQ
+import Durations
 import Foundation
 
 extension PostgresConnection {
@@ -52,9 +53,7 @@ extension PostgresConnection {
 
     /// Rounds up so that a short remaining time never becomes a zero-timeout spin.
     private static func pollMilliseconds(_ duration: Duration) -> Int32 {
-        let (seconds, attoseconds) = duration.components
-        let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
-        return Int32(clamping: max(1, milliseconds))
+        Int32(clamping: max(1, duration.milliseconds(rounded: .up)))
     }
 
     static func quotedIdentifier(_ name: String) -> String {

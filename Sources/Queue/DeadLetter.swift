@@ -1,9 +1,22 @@
+import Model
 public import Redis
 
 /// One entry of the dead stream, decoded for operators.
 public struct DeadLetter: Sendable, Equatable {
-    /// The fields the worker adds when it gives up on an event; everything else is the original event.
-    static let failureFields: Set<String> = ["error", "attempts", "failed_at", "consumer"]
+    /// The fields the worker adds when it gives up on an event (docs/reference.md §8); everything else is the original
+    /// event. Spelled here only: the dead-letter and replay scripts and `EventQueue.deadLetter` use these names.
+    public enum Field: String, Sendable, CaseIterable {
+        /// Why it was given up on.
+        case error
+        /// Attempts made, the last one included.
+        case attempts
+        /// When, Unix ms.
+        case failedAt = "failed_at"
+        /// The worker that gave up.
+        case consumer
+    }
+
+    static let failureFields: Set<String> = Set(Field.allCases.map(\.rawValue))
 
     public var id: String
     public var webhookId: String?
@@ -20,12 +33,12 @@ public struct DeadLetter: Sendable, Equatable {
     public init(entry: StreamEntry) {
         self.entry = entry
         id = entry.id
-        webhookId = entry.string("webhook_id")
-        error = entry.string("error") ?? ""
-        attempts = entry.string("attempts").flatMap { Int($0) } ?? 0
-        failedAtMilliseconds = entry.string("failed_at").flatMap { Int($0) } ?? 0
-        consumer = entry.string("consumer")
-        body = entry.value("body")
+        webhookId = entry.string(EventEnvelope.Field.webhookId.rawValue)
+        error = entry.string(Field.error.rawValue) ?? ""
+        attempts = entry.string(Field.attempts.rawValue).flatMap { Int($0) } ?? 0
+        failedAtMilliseconds = entry.string(Field.failedAt.rawValue).flatMap { Int($0) } ?? 0
+        consumer = entry.string(Field.consumer.rawValue)
+        body = entry.value(EventEnvelope.Field.body.rawValue)
     }
 }
 

@@ -138,8 +138,10 @@ public struct EventQueue: Sendable {
             args.append(RedisArgument(field.name))
             args.append(RedisArgument(bytes: field.value))
         }
-        args += ["error", RedisArgument(reason), "attempts", RedisArgument(attempts),
-                 "failed_at", RedisArgument(failedAtMilliseconds), "consumer", RedisArgument(consumer)]
+        args += [RedisArgument(DeadLetter.Field.error.rawValue), RedisArgument(reason),
+                 RedisArgument(DeadLetter.Field.attempts.rawValue), RedisArgument(attempts),
+                 RedisArgument(DeadLetter.Field.failedAt.rawValue), RedisArgument(failedAtMilliseconds),
+                 RedisArgument(DeadLetter.Field.consumer.rawValue), RedisArgument(consumer)]
         let reply = try connection.evalScript(
             QueueScripts.deadLetter, keys: [RedisArgument(keys.events), RedisArgument(keys.dead)], args: args)
         guard let parts = reply.array, parts.count == 2, let moved = parts[0].int, let trimmed = parts[1].int else {
@@ -157,21 +159,60 @@ public struct EventQueue: Sendable {
         return reply.int ?? 0
     }
 
-    /// Entries pending longer than `minIdleMilliseconds`, with their owner and delivery count (oldest first).
+    /// Entries pending longer than `minIdleMilliseconds`, with their owner and delivery count (oldest first). None when
+    /// the group is gone (Redis lost the stream, and its pending entries with it; reads re-create the group).
     public func stalePending(_ connection: RedisConnection, minIdleMilliseconds: Int, count: Int) throws -> [PendingEntry] {
-        let reply = try connection.send(
-            "XPENDING", RedisArgument(keys.events), RedisArgument(QueueKeys.group), "IDLE", RedisArgument(minIdleMilliseconds),
-            "-", "+", RedisArgument(count))
+        let reply: RESPValue
+        do {
+            reply = try connection.send(
+                "XPENDING", RedisArgument(keys.events), RedisArgument(QueueKeys.group), "IDLE",
+                RedisArgument(minIdleMilliseconds), "-", "+", RedisArgument(count))
+        } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
+            return []
+        }
         return try PendingEntry.decodeList(reply)
     }
 
-    /// Claims for `consumer` entries idle longer than `minIdleMilliseconds`, from `cursor` on (XAUTOCLAIM).
+    /// The `workers` group's lag (entries not yet delivered, XINFO GROUPS); 0 when the stream or group is missing.
+    public func groupLag(_ connection: RedisConnection) throws -> Int {
+        let reply: RESPValue
+        do {
+            reply = try connection.send("XINFO", "GROUPS", RedisArgument(keys.events))
+        } catch let error as RedisError where error.code == .server {
+            return 0
+        }
+        for group in reply.array ?? [] {
+            let fields = Self.infoFields(group)
+            if fields["name"]?.string == QueueKeys.group { return fields["lag"]?.int ?? 0 }
+        }
+        return 0
+    }
+
+    /// An XINFO item (a flat name/value list) as a dictionary; the first of a repeated name wins.
+    static func infoFields(_ item: RESPValue) -> [String: RESPValue] {
+        guard let flat = item.array else { return [:] }
+        var fields: [String: RESPValue] = [:]
+        var index = 0
+        while index + 1 < flat.count {
+            if let name = flat[index].string, fields[name] == nil { fields[name] = flat[index + 1] }
+            index += 2
+        }
+        return fields
+    }
+
+    /// Claims for `consumer` entries idle longer than `minIdleMilliseconds`, from `cursor` on (XAUTOCLAIM). Nothing,
+    /// with the scan complete, when the group is gone.
     public func claim(
         _ connection: RedisConnection, consumer: String, minIdleMilliseconds: Int, cursor: String, count: Int
     ) throws -> ClaimResult {
-        let reply = try connection.send(
-            "XAUTOCLAIM", RedisArgument(keys.events), RedisArgument(QueueKeys.group), RedisArgument(consumer),
-            RedisArgument(minIdleMilliseconds), RedisArgument(cursor), "COUNT", RedisArgument(count))
+        let reply: RESPValue
+        do {
+            reply = try connection.send(
+                "XAUTOCLAIM", RedisArgument(keys.events), RedisArgument(QueueKeys.group), RedisArgument(consumer),
+                RedisArgument(minIdleMilliseconds), RedisArgument(cursor), "COUNT", RedisArgument(count))
+        } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
+            return ClaimResult(nextCursor: "0-0", entries: [], deletedIds: [])
+        }
         guard let parts = reply.array, parts.count >= 2, let next = parts[0].string else {
             throw RedisError.unexpected("an XAUTOCLAIM reply", reply)
         }

@@ -1,3 +1,4 @@
+import Model
 import Redis
 
 /// The Lua scripts behind every multi-step change to the queue; each runs atomically inside Redis.
@@ -70,6 +71,10 @@ enum QueueScripts {
         return #due
         """)
 
+    /// The fields a replay leaves behind, as a Lua table constructor: the failure fields and the attempt count.
+    static let replaySkippedFields = (DeadLetter.Field.allCases.map(\.rawValue) + [EventEnvelope.Field.attempt.rawValue])
+        .map { "\($0) = true" }.joined(separator: ", ")
+
     /// Move one dead letter back onto the events stream with attempt 0 and without its failure fields; nil when the
     /// dead letter is gone (already replayed or purged). Add and delete are one step: never lost, never doubled.
     /// KEYS: dead, events. ARGV: dead entry id, group.
@@ -77,7 +82,7 @@ enum QueueScripts {
         local entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])
         if #entries == 0 then return false end
         local f = entries[1][2]
-        local skip = {error = true, attempts = true, failed_at = true, consumer = true, attempt = true}
+        local skip = {\(replaySkippedFields)}
         local out = {}
         for i = 1, #f, 2 do
           if not skip[f[i]] then
@@ -85,7 +90,7 @@ enum QueueScripts {
             out[#out + 1] = f[i + 1]
           end
         end
-        out[#out + 1] = 'attempt'
+        out[#out + 1] = '\(EventEnvelope.Field.attempt.rawValue)'
         out[#out + 1] = '0'
         if redis.call('EXISTS', KEYS[2]) == 0 then
           redis.call('XGROUP', 'CREATE', KEYS[2], ARGV[2], '0', 'MKSTREAM')

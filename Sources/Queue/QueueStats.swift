@@ -54,19 +54,10 @@ extension EventQueue {
         let pending = replies[1].array?.first?.int ?? 0
         var consumers: [QueueStats.Consumer] = []
         for item in replies[5].array ?? [] {
-            guard let flat = item.array else { continue }
-            var name = "", pendingCount = 0, idle = 0
-            var index = 0
-            while index + 1 < flat.count {
-                switch flat[index].string {
-                case "name": name = flat[index + 1].string ?? ""
-                case "pending": pendingCount = flat[index + 1].int ?? 0
-                case "idle": idle = flat[index + 1].int ?? 0
-                default: break
-                }
-                index += 2
-            }
-            consumers.append(.init(name: name, pending: pendingCount, idleMilliseconds: idle))
+            let fields = Self.infoFields(item)
+            consumers.append(.init(
+                name: fields["name"]?.string ?? "", pending: fields["pending"]?.int ?? 0,
+                idleMilliseconds: fields["idle"]?.int ?? 0))
         }
         let nextDue = replies[3].array.flatMap { $0.count == 2 ? $0[1].string.flatMap { Double($0) }.map { Int($0) } : nil }
         return QueueStats(

@@ -1,3 +1,4 @@
+import Durations
 import Foundation
 private import CHiredis
 
@@ -118,7 +119,7 @@ public final class RedisConnection {
     // MARK: - Internals
 
     private func connect() throws {
-        let timeout = Self.timeval(configuration.connectTimeout)
+        let timeout = Self.socketTimeout(configuration.connectTimeout)
         guard let newContext = redisConnectWithTimeout(configuration.host, Int32(configuration.port), timeout) else {
             throw RedisError(code: .connection, message: "cannot allocate a connection to \(address)")
         }
@@ -127,7 +128,7 @@ public final class RedisConnection {
             redisFree(newContext)
             throw RedisError(code: .connection, message: "\(address): \(message)")
         }
-        _ = redisSetTimeout(newContext, Self.timeval(configuration.commandTimeout))
+        _ = redisSetTimeout(newContext, Self.socketTimeout(configuration.commandTimeout))
         _ = redisEnableKeepAlive(newContext)
         context = newContext
         do {
@@ -162,8 +163,8 @@ public final class RedisConnection {
         }
     }
 
-    private static func timeval(_ duration: Duration) -> timeval {
-        let (seconds, attoseconds) = duration.components
-        return Glibc.timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    private static func socketTimeout(_ duration: Duration) -> timeval {
+        let microseconds = duration.microseconds
+        return timeval(tv_sec: .init(microseconds / 1_000_000), tv_usec: .init(microseconds % 1_000_000))
     }
 }

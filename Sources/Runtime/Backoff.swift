@@ -1,3 +1,4 @@
+import Durations
 /// Capped exponential backoff with jitter for infrastructure reconnect loops (Redis or Postgres down).
 ///
 /// The n-th delay is drawn uniformly from `[ceiling·(1 − jitter), ceiling]` where `ceiling = min(maximum, initial·2ⁿ)`,
@@ -26,8 +27,8 @@ public struct Backoff: Sendable {
 
     /// The next delay with the random draw supplied (0...1), for tests.
     mutating func next(random: Double) -> Duration {
-        let initialSeconds = Self.seconds(initial)
-        let maximumSeconds = Self.seconds(maximum)
+        let initialSeconds = initial.seconds
+        let maximumSeconds = maximum.seconds
         // Past 2^62 the ceiling is the maximum anyway; clamping the exponent avoids overflow.
         let factor = Double(Int64(1) << Int64(min(attempt, 62)))
         let ceiling = min(maximumSeconds, initialSeconds * factor)
@@ -39,10 +40,5 @@ public struct Backoff: Sendable {
     /// Starts again from `initial`, after a successful connection.
     public mutating func reset() {
         attempt = 0
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
     }
 }

@@ -43,6 +43,11 @@ public struct CommonOptions: ParsableArguments, Sendable {
         }
     }
 
+    /// The one wording of a `--redis-url` the Redis client refused (`message` says why and holds no password).
+    public static func invalidRedisURL(_ message: String) -> ConfigurationError {
+        ConfigurationError("--redis-url (DOCKET_REDIS_URL) is invalid: \(message)")
+    }
+
     /// Bootstraps process-wide logging from `--log-format`/`--log-level` (once per process) and returns a logger.
     public func makeLogger(label: String) -> Logger {
         LoggingBootstrap.bootstrap(format: logFormat, level: logLevel.level, label: label)

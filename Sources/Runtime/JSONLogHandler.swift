@@ -39,11 +39,11 @@ public struct JSONLogHandler: LogHandler {
         var output = "{\"ts\":\""
         output.append(timestamp)
         output.append("\",\"level\":")
-        LogLineFormatter.appendJSONString(event.level.rawValue, to: &output)
+        output += JSONString.literal(event.level.rawValue)
         output.append(",\"label\":")
-        LogLineFormatter.appendJSONString(label, to: &output)
+        output += JSONString.literal(label)
         output.append(",\"msg\":")
-        LogLineFormatter.appendJSONString(event.message.description, to: &output)
+        output += JSONString.literal(event.message.description)
         let pairs = LogLineFormatter.flatten(
             handler: metadata,
             provider: metadataProvider,
@@ -54,9 +54,9 @@ public struct JSONLogHandler: LogHandler {
             output.append(",")
             // Metadata never overwrites the four fixed fields: a colliding key is kept under "meta.".
             let key = Self.reservedKeys.contains(pair.key) ? "meta." + pair.key : pair.key
-            LogLineFormatter.appendJSONString(key, to: &output)
+            output += JSONString.literal(key)
             output.append(":")
-            LogLineFormatter.appendJSONString(pair.value, to: &output)
+            output += JSONString.literal(pair.value)
         }
         output.append("}\n")
         return output

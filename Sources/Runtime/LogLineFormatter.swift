@@ -74,44 +74,15 @@ enum LogLineFormatter {
         }
     }
 
-    /// Appends `text` as a JSON string literal (quotes included), escaping quotes, backslashes and control characters.
-    static func appendJSONString(_ text: String, to output: inout String) {
-        output.append("\"")
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output.append("\\\"")
-            case "\\": output.append("\\\\")
-            case "\n": output.append("\\n")
-            case "\r": output.append("\\r")
-            case "\t": output.append("\\t")
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                output.append("\\u00")
-                output.append(hexDigit(scalar.value >> 4))
-                output.append(hexDigit(scalar.value & 0xF))
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        output.append("\"")
-    }
-
-    private static func hexDigit(_ value: UInt32) -> Character {
-        Character(Unicode.Scalar(UInt8(value < 10 ? 48 + value : 87 + value)))
-    }
-
     /// `text` kept on one line for the text format: control characters escaped, quoted when it has spaces or `=`.
     static func textValue(_ text: String, quoteIfNeeded: Bool) -> String {
         let needsEscaping = text.unicodeScalars.contains { $0.value < 0x20 || $0 == "\"" || $0.value == 0x7F }
         let needsQuotes = quoteIfNeeded && (text.isEmpty || text.contains(" ") || text.contains("="))
         if needsEscaping && quoteIfNeeded || needsQuotes {
-            var quoted = ""
-            appendJSONString(text, to: &quoted)
-            return quoted
+            return JSONString.literal(text)
         }
         if needsEscaping {
-            var quoted = ""
-            appendJSONString(text, to: &quoted)
-            return String(quoted.dropFirst().dropLast())
+            return String(JSONString.literal(text).dropFirst().dropLast())
         }
         return text
     }

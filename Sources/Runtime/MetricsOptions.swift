@@ -22,8 +22,6 @@ public struct MetricsOptions<Default: MetricsPortDefault>: ParsableArguments, Se
     public init() {}
 
     public func validate() throws {
-        if !(0...65535).contains(metricsPort) {
-            throw ValidationError("--metrics-port must be between 0 and 65535, got \(metricsPort)")
-        }
+        try OptionCheck("--metrics-port", variable: "DOCKET_METRICS_PORT").port(metricsPort)
     }
 }

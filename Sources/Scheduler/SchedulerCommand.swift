@@ -98,14 +98,18 @@ struct SchedulerCommand: AsyncParsableCommand, MetricsPortDefault {
                 throw ValidationError("\(name) \(problem), got \"\(url)\"")
             }
         }
-        let positive: [(String, Int)] = [
-            ("--max-in-flight", maxInFlight), ("--poll-interval-ms", pollIntervalMilliseconds),
-            ("--request-max-attempts", requestMaxAttempts), ("--request-retry-base-ms", requestRetryBaseMilliseconds),
-            ("--request-retry-cap-ms", requestRetryCapMilliseconds), ("--connect-timeout-ms", connectTimeoutMilliseconds),
-            ("--request-timeout-ms", requestTimeoutMilliseconds), ("--claim-lease-ms", claimLeaseMilliseconds),
+        let positive: [(String, String, Int)] = [
+            ("--max-in-flight", "DOCKET_MAX_IN_FLIGHT", maxInFlight),
+            ("--poll-interval-ms", "DOCKET_POLL_INTERVAL_MS", pollIntervalMilliseconds),
+            ("--request-max-attempts", "DOCKET_REQUEST_MAX_ATTEMPTS", requestMaxAttempts),
+            ("--request-retry-base-ms", "DOCKET_REQUEST_RETRY_BASE_MS", requestRetryBaseMilliseconds),
+            ("--request-retry-cap-ms", "DOCKET_REQUEST_RETRY_CAP_MS", requestRetryCapMilliseconds),
+            ("--connect-timeout-ms", "DOCKET_CONNECT_TIMEOUT_MS", connectTimeoutMilliseconds),
+            ("--request-timeout-ms", "DOCKET_REQUEST_TIMEOUT_MS", requestTimeoutMilliseconds),
+            ("--claim-lease-ms", "DOCKET_CLAIM_LEASE_MS", claimLeaseMilliseconds),
         ]
-        for (name, value) in positive where value <= 0 {
-            throw ValidationError("\(name) must be positive, got \(value)")
+        for (flag, variable, value) in positive {
+            try OptionCheck(flag, variable: variable).atLeast(1, value)
         }
         if requestRetryCapMilliseconds < requestRetryBaseMilliseconds {
             throw ValidationError("--request-retry-cap-ms (\(requestRetryCapMilliseconds)) must not be below --request-retry-base-ms (\(requestRetryBaseMilliseconds))")

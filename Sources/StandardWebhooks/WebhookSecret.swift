@@ -41,3 +41,23 @@ public struct WebhookSecret: Sendable, Hashable, CustomStringConvertible, Custom
     public var description: String { "WebhookSecret(redacted)" }
     public var debugDescription: String { description }
 }
+
+extension WebhookSecret {
+    /// The secrets configured in `text`, at least one, for a process's start: `source` names where the text came from
+    /// (`DOCKET_WEBHOOK_SECRET`, `--secret`) in the error, which never holds the secret itself.
+    public static func configured(_ text: String?, source: String) throws(WebhookSecretConfigurationError) -> [WebhookSecret] {
+        guard let text, !text.allSatisfy(\.isWhitespace) else {
+            throw WebhookSecretConfigurationError(description: "\(source) is not set: give at least one whsec_ secret")
+        }
+        do {
+            return try list(text)
+        } catch {
+            throw WebhookSecretConfigurationError(description: "\(source) is invalid: \(error)")
+        }
+    }
+}
+
+/// A webhook secret setting that is missing or invalid, as one line naming the setting; never the secret.
+public struct WebhookSecretConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}

@@ -1,3 +1,4 @@
+import Durations
 public import Foundation
 public import Postgres
 
@@ -190,46 +191,28 @@ struct AuditDay: Sendable, Hashable {
     /// Parses `YYYYMMDD` (a real date, round-tripping exactly).
     init?(compact text: Substring) {
         guard text.count == 8, text.allSatisfy(\.isASCII), let value = Int(text) else { return nil }
-        let year = value / 10_000, month = value / 100 % 100, day = value % 100
-        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
-        let parsed = AuditDay(index: Self.days(year: year, month: month, day: day))
+        let components = DateComponents(year: value / 10_000, month: value / 100 % 100, day: value % 100)
+        guard let date = Self.calendar.date(from: components) else { return nil }
+        let parsed = AuditDay(containing: date)
         guard parsed.compact == text else { return nil }
         self = parsed
     }
 
-    /// (year, month, day) of `index` (Howard Hinnant's civil_from_days).
+    /// (year, month, day) of the day, in UTC.
     var civil: (Int, Int, Int) {
-        let z = index + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+        let components = Self.calendar.dateComponents([.year, .month, .day], from: startDate)
+        return (components.year ?? 1970, components.month ?? 1, components.day ?? 1)
     }
 
-    /// Days since 1970-01-01 of a civil date (days_from_civil).
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    /// The Gregorian calendar in UTC: partitions hold UTC days.
+    private static let calendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
+        return calendar
+    }()
 
     private static func digits(_ value: Int, _ width: Int) -> String {
         let text = String(value)
         return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-}
-
-extension Duration {
-    /// Seconds as a `TimeInterval`.
-    var seconds: TimeInterval {
-        let (seconds, attoseconds) = components
-        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
     }
 }

@@ -1,3 +1,4 @@
+import Durations
 public import Model
 public import Postgres
 
@@ -64,7 +65,7 @@ public struct ReviewStore: Sendable {
     /// Claims up to `limit` due reviews for `lease`; a scheduler that dies holding them loses them when the lease ends.
     public func claimDue(limit: Int, lease: Duration, on connection: PostgresConnection) throws(PostgresError) -> [ClaimedReview] {
         guard limit > 0 else { return [] }
-        let result = try connection.query(Self.claimDueSQL, [.int(limit), .int(Self.milliseconds(lease))])
+        let result = try connection.query(Self.claimDueSQL, [.int(limit), .int(lease.milliseconds())])
         var claimed: [ClaimedReview] = []
         claimed.reserveCapacity(result.rows.count)
         for row in result.rows {
@@ -130,7 +131,7 @@ public struct ReviewStore: Sendable {
     /// Records a failed attempt to retry after `delay`; false when the row was no longer QUEUED.
     @discardableResult
     public func recordRetry(id: Int, error: String, retryAfter delay: Duration, on connection: PostgresConnection) throws(PostgresError) -> Bool {
-        let params: [PostgresValue] = [.int(id), .text(Self.truncated(error)), .int(Self.milliseconds(delay))]
+        let params: [PostgresValue] = [.int(id), .text(Self.truncated(error)), .int(delay.milliseconds())]
         return try connection.query(Self.recordRetrySQL, params).affectedRows == 1
     }
 
@@ -181,7 +182,7 @@ public struct ReviewStore: Sendable {
         case .accepted(let id, let agentId, let documentId):
             (recordAcceptedSQL, [.int(id), .text(agentId), .text(documentId)])
         case .retry(let id, let error, let delay):
-            (recordRetrySQL, [.int(id), .text(truncated(error)), .int(milliseconds(delay))])
+            (recordRetrySQL, [.int(id), .text(truncated(error)), .int(delay.milliseconds())])
         case .failed(let id, let reason):
             (recordFailedSQL, [.int(id), .text(truncated(reason))])
         }
@@ -223,7 +224,7 @@ public struct ReviewStore: Sendable {
 
     /// How many reviews have waited for a verdict longer than `timeout`.
     public func stalePendingCount(olderThan timeout: Duration, on connection: PostgresConnection) throws(PostgresError) -> Int {
-        try connection.query(Self.stalePendingCountSQL, [.int(Self.milliseconds(timeout))]).rows.first?.int("stale") ?? 0
+        try connection.query(Self.stalePendingCountSQL, [.int(timeout.milliseconds())]).rows.first?.int("stale") ?? 0
     }
 
     // MARK: - Helpers
@@ -233,12 +234,5 @@ public struct ReviewStore: Sendable {
 
     static func truncated(_ text: String) -> String {
         text.count <= maxErrorLength ? text : String(text.prefix(maxErrorLength)) + "…"
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)
-        if overflow { return seconds < 0 ? Int(Int64.min) : Int(Int64.max) }
-        return Int(product + attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -1,3 +1,4 @@
+import Durations
 import Logging
 import Model
 import Postgres
@@ -46,7 +47,7 @@ struct BatchProcessor: Sendable {
             let stored = try await postgres.withConnection { connection in
                 try store.applyIsolatingFailures(batch, on: connection)
             }
-            metrics.applyLatency.recordNanoseconds(Self.nanoseconds(ContinuousClock.now - started))
+            metrics.applyLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             decoded.stored(stored)
         }
 
@@ -106,10 +107,5 @@ struct BatchProcessor: Sendable {
     static func webhookId(_ fields: [(name: String, value: [UInt8])]) -> String {
         guard let value = fields.first(where: { $0.name == EventEnvelope.Field.webhookId.rawValue })?.value else { return "-" }
         return String(decoding: value.prefix(256), as: UTF8.self)
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

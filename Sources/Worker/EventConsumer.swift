@@ -1,3 +1,4 @@
+import Durations
 import Logging
 import Model
 import Queue
@@ -150,14 +151,10 @@ final class EventConsumer: Service, Sendable {
         let consumer = configuration.consumer
         let idle = configuration.visibilityTimeoutMilliseconds
         let maxDeliveries = configuration.maxDeliveries
-        let stale: [PendingEntry]
-        do {
-            stale = try await redis.withConnection { connection in
-                try queue.stalePending(connection, minIdleMilliseconds: idle, count: 1_000)
-            }
-        } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
-            // Redis lost the stream (restarted without persistence): nothing to reclaim; reads re-create the group.
-            return
+        // Redis may have lost the stream (restarted without persistence): then nothing is stale and nothing is claimed;
+        // reads re-create the group.
+        let stale = try await redis.withConnection { connection in
+            try queue.stalePending(connection, minIdleMilliseconds: idle, count: 1_000)
         }
         for entry in stale where entry.deliveries > maxDeliveries && !shouldStop {
             let now = processor.nowMilliseconds()
@@ -188,13 +185,8 @@ final class EventConsumer: Service, Sendable {
         let count = configuration.batchSize
         repeat {
             let start = cursor
-            let claimed: ClaimResult
-            do {
-                claimed = try await redis.withConnection { connection in
-                    try queue.claim(connection, consumer: consumer, minIdleMilliseconds: idle, cursor: start, count: count)
-                }
-            } catch let error as RedisError where error.serverErrorPrefix == "NOGROUP" {
-                return
+            let claimed = try await redis.withConnection { connection in
+                try queue.claim(connection, consumer: consumer, minIdleMilliseconds: idle, cursor: start, count: count)
             }
             if !claimed.deletedIds.isEmpty {
                 logger.info("Reclaim found entries deleted while pending; acknowledging them", metadata: [
@@ -228,8 +220,7 @@ final class EventConsumer: Service, Sendable {
 
     /// Milliseconds since the process started the consumer type, from the monotonic clock (never jumps with wall time).
     static func monotonicMilliseconds() -> Int {
-        let (seconds, attoseconds) = (ContinuousClock.now - origin).components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        (ContinuousClock.now - origin).milliseconds()
     }
 
     private static let origin = ContinuousClock.now

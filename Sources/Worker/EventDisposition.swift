@@ -1,3 +1,4 @@
+import Durations
 import Model
 import Store
 
@@ -65,14 +66,7 @@ struct EventDisposition: Sendable {
             return .deadLetter(reason: "\(reason) (gave up after \(failures) attempts)", attempts: failures)
         }
         let delay = policy.delay(afterAttempt: max(attempt, 0), random: random())
-        return .retry(attempt: failures, dueAtMilliseconds: nowMilliseconds + Self.milliseconds(delay), reason: reason)
-    }
-
-    /// Whole milliseconds, rounded up so a retry is never due before its delay.
-    static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        let millis = attoseconds / 1_000_000_000_000_000
-        let rest = attoseconds % 1_000_000_000_000_000
-        return Int(seconds) * 1000 + Int(millis) + (rest > 0 ? 1 : 0)
+        // Rounded up, so a retry is never due before its delay.
+        return .retry(attempt: failures, dueAtMilliseconds: nowMilliseconds + delay.milliseconds(rounded: .up), reason: reason)
     }
 }

@@ -58,31 +58,9 @@ struct RetryPromoter: Service {
         return moved
     }
 
-    /// Reads the `workers` group's lag (entries not yet delivered) from XINFO GROUPS; a missing stream reads as 0.
+    /// Samples the `workers` group's lag (entries not yet delivered; 0 when the stream is missing).
     private func sampleLag() async throws {
-        let reply: RESPValue
-        do {
-            reply = try await redis.send("XINFO", "GROUPS", RedisArgument(queue.keys.events))
-        } catch let error as RedisError where error.code == .server {
-            metrics.streamLag.record(0)
-            return
-        }
-        for group in reply.array ?? [] {
-            guard let flat = group.array else { continue }
-            var name: String?
-            var lag: Int?
-            var index = 0
-            while index + 1 < flat.count {
-                switch flat[index].string {
-                case "name": name = flat[index + 1].string
-                case "lag": lag = flat[index + 1].int
-                default: break
-                }
-                index += 2
-            }
-            if name == QueueKeys.group, let lag {
-                metrics.streamLag.record(lag)
-            }
-        }
+        let queue = self.queue
+        metrics.streamLag.record(try await redis.withConnection { connection in try queue.groupLag(connection) })
     }
 }

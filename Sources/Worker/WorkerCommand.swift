@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Durations
 import Glibc
 #elseif canImport(Musl)
 import Musl
@@ -56,33 +57,21 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
     var deadMaxLength: Int = DocketEnvironment.int("DOCKET_DEAD_MAXLEN", default: 100_000)
 
     func validate() throws {
-        if deadMaxLength < 0 {
-            throw ValidationError("--dead-maxlen (DOCKET_DEAD_MAXLEN) must be 0 (no bound) or more, got \(deadMaxLength)")
-        }
+        try OptionCheck("--dead-maxlen", variable: "DOCKET_DEAD_MAXLEN").atLeast(0, deadMaxLength)
         if let retention = auditRetention.duration, retention < .seconds(3_600) {
             throw ValidationError("--audit-retention (DOCKET_AUDIT_RETENTION) must be 0 (off) or at least 1h, got \(auditRetention)")
         }
         if consumer.isEmpty || consumer.contains(" ") {
             throw ValidationError("--consumer must be a non-empty name without spaces, got \"\(consumer)\"")
         }
-        if !(1...10_000).contains(batchSize) {
-            throw ValidationError("--batch-size (DOCKET_BATCH_SIZE) must be between 1 and 10000, got \(batchSize)")
-        }
-        if maxAttempts < 1 {
-            throw ValidationError("--max-attempts (DOCKET_MAX_ATTEMPTS) must be at least 1, got \(maxAttempts)")
-        }
-        if retryBaseMilliseconds < 1 {
-            throw ValidationError("--retry-base-ms (DOCKET_RETRY_BASE_MS) must be at least 1, got \(retryBaseMilliseconds)")
-        }
+        try OptionCheck("--batch-size", variable: "DOCKET_BATCH_SIZE").within(1...10_000, batchSize)
+        try OptionCheck("--max-attempts", variable: "DOCKET_MAX_ATTEMPTS").atLeast(1, maxAttempts)
+        try OptionCheck("--retry-base-ms", variable: "DOCKET_RETRY_BASE_MS").atLeast(1, retryBaseMilliseconds)
         if retryCapMilliseconds < retryBaseMilliseconds {
             throw ValidationError("--retry-cap-ms (DOCKET_RETRY_CAP_MS) must be at least the base \(retryBaseMilliseconds), got \(retryCapMilliseconds)")
         }
-        if visibilityTimeoutMilliseconds < 100 {
-            throw ValidationError("--visibility-timeout-ms (DOCKET_VISIBILITY_TIMEOUT_MS) must be at least 100, got \(visibilityTimeoutMilliseconds)")
-        }
-        if maxDeliveries < 1 {
-            throw ValidationError("--max-deliveries (DOCKET_MAX_DELIVERIES) must be at least 1, got \(maxDeliveries)")
-        }
+        try OptionCheck("--visibility-timeout-ms", variable: "DOCKET_VISIBILITY_TIMEOUT_MS").atLeast(100, visibilityTimeoutMilliseconds)
+        try OptionCheck("--max-deliveries", variable: "DOCKET_MAX_DELIVERIES").atLeast(1, maxDeliveries)
     }
 
     func run() async throws {
@@ -91,7 +80,7 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         do {
             redisConfiguration = try RedisConfiguration(url: common.redisURL)
         } catch {
-            throw ConfigurationError("--redis-url (DOCKET_REDIS_URL) is invalid: \(error.message)")
+            throw CommonOptions.invalidRedisURL(error.message)
         }
         var configuration = WorkerConfiguration(consumer: consumer)
         configuration.batchSize = batchSize
@@ -102,8 +91,7 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         configuration.auditRetention = auditRetention.duration
         configuration.deadMaxLength = deadMaxLength
         // BLOCK stays well below the socket timeout: hiredis drops the connection when that fires.
-        let commandTimeoutMilliseconds = BatchProcessor.nanoseconds(redisConfiguration.commandTimeout) / 1_000_000
-        configuration.blockMilliseconds = Int(max(100, min(1_000, commandTimeoutMilliseconds / 4)))
+        configuration.blockMilliseconds = max(100, min(1_000, redisConfiguration.commandTimeout.milliseconds() / 4))
 
         let registry = MetricsBootstrap.bootstrap()
         let workerMetrics = WorkerMetrics()

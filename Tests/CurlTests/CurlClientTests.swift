@@ -124,7 +124,7 @@ import Testing
     }
 
     @Test func connectionRefusedIsConnectError() async throws {
-        let port = try LocalHTTPServer.refusedPort()
+        let port = LocalHTTPServer.refusedPort()
         let client = CurlClient()
         defer { client.shutdown() }
         let error = await #expect(throws: CurlError.self) {

@@ -1,12 +1,13 @@
 import Foundation
 import StandardWebhooks
 import Testing
+import TestSupport
 
 @testable import Docketctl
 
 /// `docketctl sign`: both forms produce what `WebhookVerifier` accepts.
 @Suite struct SignCommandTests {
-    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let secret = TestSecret.webhook
 
     @Test func reproducesTheSpecVector() throws {
         let signer = try SignCommand.signer(Self.secret)

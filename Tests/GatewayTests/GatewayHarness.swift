@@ -13,7 +13,7 @@ import Testing
 
 /// Shared fixtures: a gateway configuration on a private key prefix, signed requests, and reading the stream back.
 struct GatewayHarness: Sendable {
-    static let secretText = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let secretText = TestSecret.webhook
     static let otherSecretText = "whsec_" + Data("a second signing key for rotation".utf8).base64EncodedString()
     static let validBody = #"{"agentId":"agent-7","documentId":"doc-42","documentStatus":"ACCEPTED"}"#
 

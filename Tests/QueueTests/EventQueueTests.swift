@@ -118,6 +118,44 @@ import Testing
         #expect(try queue.deadLetters(redis, limit: 10).isEmpty)
     }
 
+    /// The retry member is written in Swift and read back in Lua: any bytes, any lengths (one, two, three digits),
+    /// survive the round trip.
+    @Test(arguments: [UInt64(1), 2, 3])
+    func retryEncodingRoundTripsAnyBytesThroughTheLuaPromoter(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        var sent: [EventEnvelope] = []
+        for index in 0..<12 {
+            let length = [0, 1, 9, 10, 99, 100, 250, 1_000][index % 8] + Int.random(in: 0...3, using: &random)
+            let body = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+            var e = EventEnvelope(webhookId: "bin-\(seed)-\(index)", timestamp: 1_700_000_000, receivedAt: 1, body: body)
+            _ = try enqueue(e)
+            let entry = try #require(try queue.read(redis, consumer: "w1", count: 1, blockMilliseconds: 0, pending: false).first)
+            e.attempt = index + 1
+            #expect(try queue.scheduleRetry(redis, entryId: entry.id, envelope: e, dueAtMilliseconds: 1_000))
+            sent.append(e)
+        }
+        #expect(try queue.promoteDueRetries(redis, nowMilliseconds: 1_000, limit: 100) == sent.count)
+        let back = try queue.read(redis, consumer: "w1", count: 100, blockMilliseconds: 0, pending: false)
+        let received = try back.map { try EventEnvelope(fields: $0.fields) }
+        #expect(Set(received.map(\.webhookId)) == Set(sent.map(\.webhookId)))
+        for envelope in sent {
+            #expect(received.first { $0.webhookId == envelope.webhookId } == envelope, "\(envelope.webhookId)")
+        }
+    }
+
+    /// Group lag, stale entries and claims read as "nothing" when Redis has lost the stream, instead of failing.
+    @Test func lagAndReclaimReadAMissingGroupAsEmpty() throws {
+        #expect(try queue.groupLag(redis) == 0)
+        #expect(try queue.stalePending(redis, minIdleMilliseconds: 0, count: 10).isEmpty)
+        let claimed = try queue.claim(redis, consumer: "w1", minIdleMilliseconds: 0, cursor: "0-0", count: 10)
+        #expect(claimed.nextCursor == "0-0" && claimed.entries.isEmpty && claimed.deletedIds.isEmpty)
+        for i in 0..<3 { _ = try enqueue(envelope("lag\(i)")) }
+        #expect(try queue.groupLag(redis) == 3)
+        _ = try queue.read(redis, consumer: "w1", count: 2, blockMilliseconds: 0, pending: false)
+        #expect(try queue.groupLag(redis) == 1)
+        #expect(try queue.stalePending(redis, minIdleMilliseconds: 0, count: 10).count == 2)
+    }
+
     /// A bounded dead stream keeps its newest entries and reports every one it trims; a settled entry moves nothing.
     @Test func deadStreamIsTrimmedToItsBoundAndSaysHowMany() throws {
         for i in 0..<5 { _ = try enqueue(envelope("t\(i)")) }

@@ -73,7 +73,7 @@ struct SampleFailure: Error, CustomStringConvertible {
 
         let badPort = await DocketMain.execute(SampleCommand.self, arguments: ["--metrics-port", "70000"])
         #expect(badPort.exitCode == 2)
-        #expect(badPort.output.contains("--metrics-port must be between 0 and 65535"))
+        #expect(badPort.output.contains("--metrics-port (DOCKET_METRICS_PORT) must be between 0 and 65535"))
 
         let unknown = await DocketMain.execute(SampleCommand.self, arguments: ["--no-such-flag"])
         #expect(unknown.exitCode == 2)

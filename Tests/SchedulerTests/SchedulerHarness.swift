@@ -7,7 +7,7 @@ import TestSupport
 /// One test's world: its own migrated database, and helpers to run helpdesk-sim and docket-scheduler against it.
 struct SchedulerHarness: Sendable {
     /// A secret in the Standard Webhooks format (the spec's example key).
-    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let secret = TestSecret.webhook
 
     let databaseURL: String
     let database: PostgresClient

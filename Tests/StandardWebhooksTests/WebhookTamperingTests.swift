@@ -1,9 +1,10 @@
 import Testing
+import TestSupport
 import StandardWebhooks
 
 /// Property: for random messages, changing any single byte of the body, id or timestamp breaks verification.
 @Suite struct WebhookTamperingTests {
-    let secret = try! WebhookSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    let secret = try! WebhookSecret(SpecVector.secret)
 
     @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
     func everySingleByteChangeFails(seed: UInt64) throws {

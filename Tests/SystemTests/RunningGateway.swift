@@ -6,7 +6,7 @@ import TestSupport
 /// A real `docket-gateway` process on its own port and Redis key prefix, logging JSON at debug level so each
 /// request's `Request answered` line (client address, request id, status) can be read back.
 final class RunningGateway {
-    static let secretText = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    static let secretText = TestSecret.webhook
 
     let port: Int
     let prefix: String

@@ -83,10 +83,4 @@ import Testing
         #expect(disposition.action(for: .stored(.rejected("22008 timestamp out of range")), attempt: 0, nowMilliseconds: now, random: 1)
             == .deadLetter(reason: "rejected by the database: 22008 timestamp out of range", attempts: 1))
     }
-
-    @Test func millisecondsRoundUp() {
-        #expect(EventDisposition.milliseconds(.milliseconds(5)) == 5)
-        #expect(EventDisposition.milliseconds(.microseconds(5_001)) == 6)
-        #expect(EventDisposition.milliseconds(.seconds(2)) == 2_000)
-    }
 }

@@ -8,21 +8,9 @@ import TestSupport
 /// webhooks, applied in any batch split by 1–4 concurrent workers (each its own connection), ends with each document
 /// holding the verdict of its newest webhook by (timestamp, webhook id), and no webhook taking effect twice.
 @Suite struct VerdictOrderingPropertyTests {
-    /// A deterministic generator (SplitMix64), so a failing round can be replayed from its seed.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: 1...16 as ClosedRange<UInt64>)
     func anyInterleavingEndsWithTheNewestVerdictAndOneEffectEach(seed: UInt64) async throws {
-        var random = SeededGenerator(state: seed)
+        var random = SplitMix64(seed: seed)
         let fixture = try WorkerFixture("store-property-\(seed)")
         let documents = (0..<12).map { "p\(seed)-doc-\($0)" }
         try await fixture.seedDocuments(documents)

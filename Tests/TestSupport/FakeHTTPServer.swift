@@ -1,42 +1,64 @@
 import Foundation
+#if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
-/// A tiny HTTP/1.1 server on 127.0.0.1 for scripted Help Desks and webhook callbacks: a thread per connection,
-/// keep-alive, every request recorded, answers from a handler (nil = never answer, like a hung server).
-final class FakeHTTPServer: Sendable {
-    struct StartError: Error, CustomStringConvertible {
-        var description: String
+/// A tiny HTTP/1.1 server on 127.0.0.1 and a kernel-chosen port, for what lies outside Docket (a scripted Help Desk,
+/// webhook callbacks, the servers curl talks to): a thread per connection, keep-alive, every request recorded,
+/// answers from a handler (nil = never answer, like a hung server).
+public final class FakeHTTPServer: Sendable {
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    struct Request: Sendable {
-        var method: String
-        var path: String
+    public struct Request: Sendable {
+        public var method: String
+        public var path: String
+        /// The request line and headers as received, without the blank line.
+        public var head: [UInt8]
         /// Header names lowercased.
-        var headers: [String: String]
-        var body: [UInt8]
+        public var headers: [String: String]
+        public var body: [UInt8]
         /// When the request was fully read.
-        var receivedAt: ContinuousClock.Instant
+        public var receivedAt: ContinuousClock.Instant
     }
 
-    struct Response: Sendable {
-        var status: Int
-        var headers: [(String, String)] = []
-        var body: [UInt8] = []
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [(String, String)]
+        public var body: [UInt8]
+        /// Sent before the response as is: an interim (1xx) response, say.
+        public var preamble: [UInt8]
 
-        static func json(_ status: Int, _ text: String, headers: [(String, String)] = []) -> Response {
+        public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = [], preamble: [UInt8] = []) {
+            self.status = status
+            self.headers = headers
+            self.body = body
+            self.preamble = preamble
+        }
+
+        public static func json(_ status: Int, _ text: String, headers: [(String, String)] = []) -> Response {
             Response(status: status, headers: [("Content-Type", "application/json")] + headers, body: Array(text.utf8))
         }
     }
 
-    let port: Int
+    public let port: Int
     private let listener: Int32
+    /// Whether `listener` is still open. `stop()` may run twice (a test's `defer`, then `deinit`) and after the accept
+    /// loop has closed the socket; shutting down a closed descriptor would hit whatever socket reused its number
+    /// (another test's database connection, say), so shutdown and close both happen under this lock.
+    private let listenerOpen = Mutex(true)
     private let handler: @Sendable (Request) -> Response?
     private let connections = Mutex<Set<Int32>>([])
     private let recorded = Mutex<[Request]>([])
 
     /// Starts listening; `handler` answers each request (nil leaves it unanswered until the client gives up).
-    init(handler: @escaping @Sendable (Request) -> Response?) throws {
+    public init(handler: @escaping @Sendable (Request) -> Response?) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw StartError(description: "socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
@@ -71,16 +93,24 @@ final class FakeHTTPServer: Sendable {
     }
 
     /// The server's base URL.
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// The full URL of `path` on this server.
+    public func url(_ path: String) -> String {
+        url + path
+    }
 
     /// Every request received so far, in arrival order.
-    var requests: [Request] { recorded.withLock { $0 } }
+    public var requests: [Request] { recorded.withLock { $0 } }
 
     /// Stops accepting and cuts open connections (threads blocked on them return).
-    func stop() {
-        _ = Glibc.shutdown(listener, Int32(SHUT_RDWR))
+    public func stop() {
+        // shutdown() (unlike close()) wakes a thread blocked in accept() or read().
+        listenerOpen.withLock { open in
+            if open { _ = shutdown(listener, Int32(SHUT_RDWR)) }
+        }
         connections.withLock { open in
-            for fd in open { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            for fd in open { _ = shutdown(fd, Int32(SHUT_RDWR)) }
         }
     }
 
@@ -99,7 +129,10 @@ final class FakeHTTPServer: Sendable {
             }
             thread.start()
         }
-        close(listener)
+        listenerOpen.withLock { open in
+            close(listener)
+            open = false
+        }
     }
 
     private func serve(_ fd: Int32) {
@@ -115,7 +148,8 @@ final class FakeHTTPServer: Sendable {
             var head = "HTTP/1.1 \(response.status) Fake\r\nContent-Length: \(response.body.count)\r\n"
             for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
             head += "\r\n"
-            guard send(fd, Array(head.utf8) + response.body) else { return }
+            guard send(fd, response.preamble + Array(head.utf8) + response.body) else { return }
+            if request.headers["connection"]?.lowercased() == "close" { return }
         }
     }
 
@@ -123,13 +157,23 @@ final class FakeHTTPServer: Sendable {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes { raw in
-                Glibc.send(fd, raw.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                Self.sendBytes(fd, raw.baseAddress.map { $0 + offset }, bytes.count - offset)
             }
             if sent < 0, errno == EINTR { continue }
             guard sent > 0 else { return false }
             offset += sent
         }
         return true
+    }
+
+    private static func sendBytes(_ fd: Int32, _ pointer: UnsafeRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.send(fd, pointer, count, Int32(MSG_NOSIGNAL))
+        #elseif canImport(Musl)
+        Musl.send(fd, pointer, count, Int32(MSG_NOSIGNAL))
+        #else
+        Darwin.send(fd, pointer, count, 0)
+        #endif
     }
 
     /// Reads one request (head and Content-Length body); nil at end of stream.
@@ -154,9 +198,10 @@ final class FakeHTTPServer: Sendable {
         while buffer.count < bodyStart + bodyLength {
             guard fill(fd, &buffer) else { return nil }
         }
+        let head = Array(buffer[..<headEnd])
         let body = Array(buffer[bodyStart..<(bodyStart + bodyLength)])
         buffer.removeFirst(bodyStart + bodyLength)
-        return Request(method: requestLine[0], path: requestLine[1], headers: headers, body: body, receivedAt: .now)
+        return Request(method: requestLine[0], path: requestLine[1], head: head, headers: headers, body: body, receivedAt: .now)
     }
 
     private func fill(_ fd: Int32, _ buffer: inout [UInt8]) -> Bool {
