@@ -8,6 +8,14 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// What a Docket process is written in: commands and options, logs, metrics, services (no module re-exports them).
+let processProducts: [Target.Dependency] = [
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Metrics", package: "swift-metrics"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
 let package = Package(
     name: "docket",
     platforms: [.macOS(.v15)],
@@ -89,7 +97,7 @@ let package = Package(
         // The worker's and scheduler's /livez, /readyz and /metrics on Hummingbird; the gateway serves its own.
         .target(
             name: "HealthEndpoint",
-            dependencies: [
+            dependencies: processProducts + [
                 "Runtime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -100,7 +108,7 @@ let package = Package(
         // One executable each.
         .executableTarget(
             name: "Gateway",
-            dependencies: [
+            dependencies: processProducts + [
                 "Runtime", "Queue", "Redis", "RedisNIO", "Model", "StandardWebhooks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -110,22 +118,22 @@ let package = Package(
         ),
         .executableTarget(
             name: "Worker",
-            dependencies: ["Runtime", "HealthEndpoint", "Queue", "Store", "Redis", "Postgres", "Model", "Durations"],
+            dependencies: processProducts + ["Runtime", "HealthEndpoint", "Queue", "Store", "Redis", "Postgres", "Model", "Durations"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Scheduler",
-            dependencies: ["Runtime", "HealthEndpoint", "Store", "Postgres", "Curl", "Model"],
+            dependencies: processProducts + ["Runtime", "HealthEndpoint", "Store", "Postgres", "Curl", "Model"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Docketctl",
-            dependencies: ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "Durations"],
+            dependencies: processProducts + ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "Durations"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "HelpDeskSim",
-            dependencies: [
+            dependencies: processProducts + [
                 "Runtime", "Curl", "StandardWebhooks", "Model",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
@@ -162,17 +170,17 @@ let package = Package(
         ),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime"],
+            dependencies: processProducts + ["Runtime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HealthEndpointTests",
-            dependencies: ["HealthEndpoint", "Runtime", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: processProducts + ["HealthEndpoint", "Runtime", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatewayTests",
-            dependencies: [
+            dependencies: processProducts + [
                 "Gateway", "Queue", "Redis", "RedisNIO", "Model", "StandardWebhooks", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

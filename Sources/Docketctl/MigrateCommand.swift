@@ -1,3 +1,4 @@
+import ArgumentParser
 import Postgres
 import Runtime
 import Store

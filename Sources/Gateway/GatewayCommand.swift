@@ -1,3 +1,4 @@
+import ArgumentParser
 import NIOCore
 import Redis
 import Runtime
@@ -115,16 +116,18 @@ struct GatewayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try makeConfiguration()
-        let logger = common.makeLogger(label: "docket-gateway")
-        let shutdown = ShutdownFlag()
-        let server = GatewayServer(configuration: configuration, logger: logger, shutdown: shutdown)
-        logger.info("docket-gateway starting", metadata: [
-            "address": "\(configuration.host):\(configuration.port)",
-            "threads": "\(configuration.eventLoopThreads)",
-            "redis": "\(configuration.redis.redactedURL)",
-            "prefix": "\(configuration.redisPrefix)",
-            "secrets": "\(configuration.secrets.count)",
-        ])
-        try await DocketProcess.run(services: [server], logger: logger, shutdown: shutdown)
+        // The gateway serves its own probes and /metrics on its event loops (GatewayServer).
+        try await DocketProcess.main(
+            label: "docket-gateway", common: common, gracefulShutdownTimeout: .seconds(30),
+            startMetadata: [
+                "address": "\(configuration.host):\(configuration.port)",
+                "threads": "\(configuration.eventLoopThreads)",
+                "redis": "\(configuration.redis.redactedURL)",
+                "prefix": "\(configuration.redisPrefix)",
+                "secrets": "\(configuration.secrets.count)",
+            ]
+        ) { context, _ in
+            [GatewayServer(configuration: configuration, context: context)]
+        }
     }
 }

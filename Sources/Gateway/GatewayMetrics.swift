@@ -1,3 +1,4 @@
+import Metrics
 import Runtime
 
 /// The gateway's metrics (swift-metrics, exported by swift-prometheus on `/metrics`), created once so the hot path

@@ -4,6 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import Queue
 import Runtime
+import ServiceLifecycle
 
 /// The gateway's HTTP server as a service: SwiftNIO's HTTP/1.1 decoder on `eventLoopThreads` event loops, each loop
 /// with its own Redis connection, so a webhook is read, verified, enqueued and answered without leaving its thread
@@ -31,6 +32,11 @@ final class GatewayServer: Service, Sendable {
         let registry = MetricsBootstrap.bootstrap()
         process = GatewayProcessState(
             metrics: GatewayMetrics(), shutdown: shutdown, exposition: { MetricsBootstrap.exposition(of: registry) })
+    }
+
+    /// The process's server (`DocketProcess.main`): its logger, metrics registry and shutdown flag.
+    convenience init(configuration: GatewayConfiguration, context: ProcessContext) {
+        self.init(configuration: configuration, logger: context.logger, shutdown: context.shutdown)
     }
 
     func run() async throws {

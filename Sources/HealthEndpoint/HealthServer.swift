@@ -33,6 +33,11 @@ public struct HealthServer: Service {
         self.logger = logger
     }
 
+    /// The process's own health server (`DocketProcess.main`): its registry and shutdown flag.
+    public init(port: Int, context: ProcessContext, readiness: @escaping @Sendable () async -> Bool = { true }) {
+        self.init(port: port, registry: context.registry, shutdown: context.shutdown, logger: context.logger, readiness: readiness)
+    }
+
     public func run() async throws {
         let shutdown = self.shutdown
         guard port != 0 else {

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Curl
 import Hummingbird
 import Model

@@ -52,15 +52,7 @@ extension EventQueue {
 
     /// Every dead letter, oldest first, read in pages so a large dead stream does not arrive as one reply.
     public func allDeadLetters(_ connection: RedisConnection, pageSize: Int = 1000) throws -> [DeadLetter] {
-        var out: [DeadLetter] = []
-        var start = "-"
-        while true {
-            let reply = try connection.send("XRANGE", RedisArgument(keys.dead), RedisArgument(start), "+", "COUNT", RedisArgument(pageSize))
-            let page = try StreamEntry.decodeList(reply)
-            out += page.map(DeadLetter.init(entry:))
-            guard page.count == pageSize, let last = page.last else { return out }
-            start = "(" + last.id
-        }
+        try Self.allEntries(of: keys.dead, connection, pageSize: pageSize).map(DeadLetter.init(entry:))
     }
 
     /// One dead letter by id, or nil.

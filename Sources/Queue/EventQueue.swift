@@ -243,6 +243,25 @@ public struct EventQueue: Sendable {
         return kept
     }
 
+    /// Every entry of the events stream (accepted, not yet settled), oldest first, read in pages so a long stream does
+    /// not arrive as one reply.
+    public func events(_ connection: RedisConnection, pageSize: Int = 1_000) throws -> [StreamEntry] {
+        try Self.allEntries(of: keys.events, connection, pageSize: pageSize)
+    }
+
+    /// Every entry of `key`, oldest first, in pages of `pageSize`.
+    static func allEntries(of key: String, _ connection: RedisConnection, pageSize: Int) throws -> [StreamEntry] {
+        var entries: [StreamEntry] = []
+        var start = "-"
+        while true {
+            let reply = try connection.send("XRANGE", RedisArgument(key), RedisArgument(start), "+", "COUNT", RedisArgument(pageSize))
+            let page = try StreamEntry.decodeList(reply)
+            entries += page
+            guard page.count == pageSize, let last = page.last else { return entries }
+            start = "(" + last.id
+        }
+    }
+
     /// One entry of the events stream by id, if it still exists.
     public func event(_ connection: RedisConnection, id: String) throws -> StreamEntry? {
         let reply = try connection.send("XRANGE", RedisArgument(keys.events), RedisArgument(id), RedisArgument(id))

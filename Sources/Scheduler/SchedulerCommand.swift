@@ -1,3 +1,4 @@
+import ArgumentParser
 import Curl
 import HealthEndpoint
 import Model
@@ -140,51 +141,27 @@ struct SchedulerCommand: AsyncParsableCommand, MetricsPortDefault {
     }
 
     func run() async throws {
-        let logger = common.makeLogger(label: "docket-scheduler")
-        let registry = MetricsBootstrap.bootstrap()
         let configuration = schedulerConfiguration
-        let database = PostgresClient(url: self.database.databaseURL)
-        let recording = PostgresClient(url: self.database.databaseURL)
-        let listener = PostgresClient(url: self.database.databaseURL)
-        let curl = CurlClient(maxConnections: configuration.maxInFlight)
-        defer {
-            curl.shutdown()
-            listener.shutdown()
-            recording.shutdown()
-            database.shutdown()
-        }
-        let scheduler = ReviewScheduler(
-            configuration: configuration,
-            database: database,
-            recording: recording,
-            listener: listener,
-            curl: curl,
-            metrics: SchedulerMetrics(),
-            logger: logger
-        )
-        let shutdown = ShutdownFlag()
-        let health = HealthServer(
-            port: metrics.metricsPort,
-            registry: registry,
-            shutdown: shutdown,
-            logger: logger,
-            readiness: { scheduler.isReady }
-        )
-        logger.info(
-            "docket-scheduler starting",
-            metadata: [
-                "helpdesk_url": "\(configuration.helpDeskURL)",
-                "max_in_flight": "\(configuration.maxInFlight)",
-                "metrics_port": "\(metrics.metricsPort)",
-            ]
-        )
+        let databaseURL = database.databaseURL
+        let metricsPort = metrics.metricsPort
         // The health server is listed first so it is shut down last and /metrics stays up while requests drain.
-        try await DocketProcess.run(
-            services: [health, scheduler],
-            logger: logger,
-            shutdown: shutdown,
-            gracefulShutdownTimeout: configuration.requestTimeout + .seconds(10)
-        )
-        logger.info("docket-scheduler stopped")
+        try await DocketProcess.main(
+            label: "docket-scheduler", common: common, gracefulShutdownTimeout: configuration.requestTimeout + .seconds(10),
+            startMetadata: [
+                "helpdesk_url": "\(configuration.helpDeskURL)", "max_in_flight": "\(configuration.maxInFlight)",
+                "metrics_port": "\(metricsPort)",
+            ]
+        ) { context, resources in
+            let scheduler = ReviewScheduler(
+                configuration: configuration,
+                database: resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() },
+                recording: resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() },
+                listener: resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() },
+                curl: resources.opened(CurlClient(maxConnections: configuration.maxInFlight)) { $0.shutdown() },
+                metrics: SchedulerMetrics(),
+                logger: context.logger
+            )
+            return [HealthServer(port: metricsPort, context: context, readiness: { scheduler.isReady }), scheduler]
+        }
     }
 }

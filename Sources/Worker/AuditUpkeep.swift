@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Runtime
+import ServiceLifecycle
 import Store
 
 /// Keeps the audit trail's partitions made ahead and drops the expired ones (`AuditLog`; docs/architecture.md, "What

@@ -1,23 +1,17 @@
 import Durations
 import Logging
 import Model
-import Postgres
 import Queue
-import Redis
 import Store
 
 /// Applies a batch of stream entries and settles each one: acknowledge the applied, duplicate and stale ones in one call,
 /// retry or dead-letter the others atomically with their ack. Throws on an infrastructure failure, having settled nothing
 /// in Redis (a batch committed in Postgres is then re-read and found duplicate).
 struct BatchProcessor: Sendable {
-    let queue: EventQueue
-    let store: VerdictStore
-    let postgres: PostgresClient
-    let redis: RedisClient
+    let verdicts: any VerdictSink
+    let settler: any EntrySettler
     let disposition: EventDisposition
     let consumer: String
-    /// The dead stream's bound (`DOCKET_DEAD_MAXLEN`; 0: none).
-    let deadMaxLength: Int
     let metrics: WorkerMetrics
     let logger: Logger
     /// The jitter draw in (0, 1].
@@ -40,38 +34,16 @@ struct BatchProcessor: Sendable {
         var decoded = BatchPlan.decode(entries)
         if !decoded.records.isEmpty {
             let started = ContinuousClock.now
-            let store = self.store
-            let batch = decoded.records
             // A failure that is no event's fault (StoreUnavailable, or the connection) stops the whole batch: nothing is
             // settled.
-            let stored = try await postgres.withConnection { connection in
-                try store.applyIsolatingFailures(batch, on: connection)
-            }
+            let stored = try await verdicts.apply(decoded.records)
             metrics.applyLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             decoded.stored(stored)
         }
 
         let now = nowMilliseconds()
         let plan = BatchPlan.settle(entries, decoded, disposition: disposition, nowMilliseconds: now, random: random)
-        let queue = self.queue
-        let consumer = self.consumer
-        let (toAcknowledge, toRetry, toBury) = (plan.acknowledged, plan.retries, plan.dead)
-        let deadMaxLength = self.deadMaxLength
-        let trimmed = try await redis.withConnection { connection -> Int in
-            try queue.acknowledge(connection, ids: toAcknowledge)
-            for retry in toRetry {
-                try queue.scheduleRetry(
-                    connection, entryId: retry.entryId, envelope: retry.envelope, dueAtMilliseconds: retry.dueAtMilliseconds)
-            }
-            var trimmed = 0
-            for item in toBury {
-                trimmed += try queue.deadLetter(
-                    connection, entryId: item.entryId, fields: item.fields, reason: item.reason, attempts: item.attempts,
-                    consumer: consumer, failedAtMilliseconds: now, maxLength: deadMaxLength
-                ).trimmed
-            }
-            return trimmed
-        }
+        let trimmed = try await settler.settle(plan, consumer: consumer, failedAtMilliseconds: now)
         reportTrimmed(trimmed)
 
         for (label, count) in plan.counts { metrics.count(label, count) }
@@ -98,9 +70,7 @@ struct BatchProcessor: Sendable {
     func reportTrimmed(_ count: Int) {
         guard count > 0 else { return }
         metrics.deadTrimmed.increment(by: count)
-        logger.warning("Dead stream at its bound: oldest dead letters removed", metadata: [
-            "trimmed": "\(count)", "dead_maxlen": "\(deadMaxLength)",
-        ])
+        logger.warning("Dead stream at its bound: oldest dead letters removed", metadata: ["trimmed": "\(count)"])
     }
 
     /// The webhook id field for logs (never the body).

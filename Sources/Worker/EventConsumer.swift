@@ -4,6 +4,7 @@ import Model
 import Queue
 import Redis
 import Runtime
+import ServiceLifecycle
 import Synchronization
 
 /// The consume loop (a `Service`): read this consumer's own pending entries, then new ones with BLOCK; apply and settle
@@ -158,7 +159,7 @@ final class EventConsumer: Service, Sendable {
         }
         for entry in stale where entry.deliveries > maxDeliveries && !shouldStop {
             let now = processor.nowMilliseconds()
-            let deadMaxLength = processor.deadMaxLength
+            let deadMaxLength = configuration.deadMaxLength
             let buried = try await redis.withConnection { connection -> (webhookId: String, trimmed: Int)? in
                 guard let event = try queue.event(connection, id: entry.id) else {
                     try queue.acknowledge(connection, ids: [entry.id])

@@ -2,6 +2,7 @@ import Logging
 import Queue
 import Redis
 import Runtime
+import ServiceLifecycle
 
 /// Moves due retries from `{P}:retry` back onto the events stream every interval (atomic Lua, bounded batch), so retries
 /// need no other process; safe with any number of workers. Also samples the stream lag gauge.

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import ArgumentParser
 import Durations
 import Glibc
 #elseif canImport(Musl)
@@ -12,6 +13,7 @@ import Postgres
 import Queue
 import Redis
 import Runtime
+import ServiceLifecycle
 import Store
 
 /// `docket-worker`: consumes the events stream and applies verdicts exactly once in effect (docs/reference.md §1;
@@ -75,7 +77,6 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
     }
 
     func run() async throws {
-        let logger = common.makeLogger(label: "docket-worker")
         let redisConfiguration: RedisConfiguration
         do {
             redisConfiguration = try RedisConfiguration(url: common.redisURL)
@@ -92,47 +93,46 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         configuration.deadMaxLength = deadMaxLength
         // BLOCK stays well below the socket timeout: hiredis drops the connection when that fires.
         configuration.blockMilliseconds = max(100, min(1_000, redisConfiguration.commandTimeout.milliseconds() / 4))
+        let databaseURL = database.databaseURL
+        let metricsPort = metrics.metricsPort
 
-        let registry = MetricsBootstrap.bootstrap()
-        let workerMetrics = WorkerMetrics()
-        let queue = EventQueue(prefix: common.redisPrefix)
-        let reader = RedisClient(configuration: redisConfiguration)
-        let redis = RedisClient(configuration: redisConfiguration)
-        let postgres = PostgresClient(url: database.databaseURL, sessionSettings: VerdictStore.sessionSettings)
-        let upkeepPostgres = PostgresClient(url: database.databaseURL)
-        defer {
-            reader.shutdown()
-            redis.shutdown()
-            postgres.shutdown()
-            upkeepPostgres.shutdown()
-        }
-
-        let processor = BatchProcessor(
-            queue: queue, store: VerdictStore(recordsAudit: configuration.auditRetention != nil), postgres: postgres,
-            redis: redis, disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
-            deadMaxLength: configuration.deadMaxLength, metrics: workerMetrics, logger: logger,
-            random: { Double.random(in: Double.ulpOfOne...1) }, nowMilliseconds: WorkerCommand.wallClockMilliseconds)
-        let consumerService = EventConsumer(
-            configuration: configuration, queue: queue, reader: reader, redis: redis, processor: processor,
-            metrics: workerMetrics, logger: logger)
-        let promoter = RetryPromoter(
-            queue: queue, redis: redis, interval: configuration.promotionInterval, limit: configuration.promotionLimit,
-            metrics: workerMetrics, logger: logger, nowMilliseconds: WorkerCommand.wallClockMilliseconds)
-        let shutdown = ShutdownFlag()
-        let health = HealthServer(
-            port: metrics.metricsPort, registry: registry, shutdown: shutdown, logger: logger,
-            readiness: { consumerService.isHealthy })
-
-        var services: [any Service] = [health, promoter]
-        if let retention = configuration.auditRetention {
-            services.append(AuditUpkeep(
-                postgres: upkeepPostgres, audit: AuditLog(), retention: retention, interval: .seconds(3_600),
-                retryInterval: .seconds(60), metrics: workerMetrics, logger: logger))
-        }
-        services.append(consumerService)
         // Shut down in reverse order: the consumer finishes its batch first, the health endpoint goes last.
-        try await DocketProcess.run(
-            services: services, logger: logger, shutdown: shutdown, gracefulShutdownTimeout: .seconds(9))
+        try await DocketProcess.main(
+            label: "docket-worker", common: common, gracefulShutdownTimeout: .seconds(9),
+            startMetadata: ["consumer": "\(configuration.consumer)", "batch_size": "\(configuration.batchSize)"]
+        ) { context, resources in
+            let workerMetrics = WorkerMetrics()
+            let queue = EventQueue(prefix: common.redisPrefix)
+            let reader = resources.opened(RedisClient(configuration: redisConfiguration)) { $0.shutdown() }
+            let redis = resources.opened(RedisClient(configuration: redisConfiguration)) { $0.shutdown() }
+            let postgres = resources.opened(
+                PostgresClient(url: databaseURL, sessionSettings: VerdictStore.sessionSettings)) { $0.shutdown() }
+            let processor = BatchProcessor(
+                verdicts: PostgresVerdictSink(
+                    store: VerdictStore(recordsAudit: configuration.auditRetention != nil), client: postgres),
+                settler: RedisEntrySettler(queue: queue, client: redis, deadMaxLength: configuration.deadMaxLength),
+                disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
+                metrics: workerMetrics, logger: context.logger, random: { Double.random(in: Double.ulpOfOne...1) },
+                nowMilliseconds: WorkerCommand.wallClockMilliseconds)
+            let consumerService = EventConsumer(
+                configuration: configuration, queue: queue, reader: reader, redis: redis, processor: processor,
+                metrics: workerMetrics, logger: context.logger)
+            var services: [any Service] = [
+                HealthServer(port: metricsPort, context: context, readiness: { consumerService.isHealthy }),
+                RetryPromoter(
+                    queue: queue, redis: redis, interval: configuration.promotionInterval, limit: configuration.promotionLimit,
+                    metrics: workerMetrics, logger: context.logger, nowMilliseconds: WorkerCommand.wallClockMilliseconds),
+            ]
+            if let retention = configuration.auditRetention {
+                // Its own connection: a detach waiting for old transactions never holds up a batch.
+                let upkeepPostgres = resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() }
+                services.append(AuditUpkeep(
+                    postgres: upkeepPostgres, audit: AuditLog(), retention: retention, interval: .seconds(3_600),
+                    retryInterval: .seconds(60), metrics: workerMetrics, logger: context.logger))
+            }
+            services.append(consumerService)
+            return services
+        }
     }
 
     /// `hostname-pid`: unique per process, readable in XINFO CONSUMERS.

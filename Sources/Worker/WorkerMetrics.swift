@@ -1,3 +1,4 @@
+import Metrics
 import Runtime
 
 /// The worker's Prometheus metrics; labels are low-cardinality (the outcome only).

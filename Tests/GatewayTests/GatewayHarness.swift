@@ -3,8 +3,10 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Queue
 import Redis
 import Runtime
+import ServiceLifecycle
 import StandardWebhooks
 import TestSupport
 import Testing
@@ -125,27 +127,15 @@ struct GatewayHarness: Sendable {
 
     // MARK: Redis
 
-    /// Every entry of this test's events stream as (id, fields by name).
-    func streamEntries() throws -> [(id: String, fields: [String: [UInt8]])] {
+    /// Every entry of this test's events stream, oldest first.
+    func streamEntries() throws -> [StreamEntry] {
         let connection = try RedisConnection(configuration: RedisConfiguration(url: redisURL))
         defer { connection.close() }
-        let reply = try connection.send("XRANGE", RedisArgument("{\(prefix)}:events"), "-", "+")
-        var entries: [(id: String, fields: [String: [UInt8]])] = []
-        for item in reply.array ?? [] {
-            guard let pair = item.array, pair.count == 2, let id = pair[0].string, let flat = pair[1].array else { continue }
-            var fields: [String: [UInt8]] = [:]
-            var index = 0
-            while index + 1 < flat.count {
-                if let name = flat[index].string, let value = flat[index + 1].bytes { fields[name] = value }
-                index += 2
-            }
-            entries.append((id: id, fields: fields))
-        }
-        return entries
+        return try EventQueue(prefix: prefix).events(connection)
     }
 
     func streamWebhookIds() throws -> [String] {
-        try streamEntries().compactMap { $0.fields["webhook_id"].map { String(decoding: $0, as: UTF8.self) } }
+        try streamEntries().compactMap { $0.string("webhook_id") }
     }
 
     /// Deletes this test's keys (best effort).

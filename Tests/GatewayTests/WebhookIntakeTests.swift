@@ -28,12 +28,12 @@ import Testing
         #expect(response.bodyText == #"{"id":"\#(id)"}"#)
         let entries = try harness.streamEntries()
         try #require(entries.count == 1)
-        let fields = entries[0].fields
-        #expect(fields["body"] == Array(body.utf8))
-        #expect(fields["webhook_id"] == Array(id.utf8))
-        #expect(fields["timestamp"] == Array(String(timestamp).utf8))
-        #expect(fields["attempt"] == Array("0".utf8))
-        let receivedAt = try #require(fields["received_at"].flatMap { Int(String(decoding: $0, as: UTF8.self)) })
+        let entry = entries[0]
+        #expect(entry.value("body") == Array(body.utf8))
+        #expect(entry.string("webhook_id") == id)
+        #expect(entry.string("timestamp") == String(timestamp))
+        #expect(entry.string("attempt") == "0")
+        let receivedAt = try #require(entry.string("received_at").flatMap { Int($0) })
         #expect(abs(receivedAt - Int(Date().timeIntervalSince1970 * 1000)) < 60_000)
     }
 

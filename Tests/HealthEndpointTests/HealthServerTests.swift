@@ -1,6 +1,9 @@
 import Hummingbird
 import HummingbirdTesting
+import Logging
+import Metrics
 import Prometheus
+import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import HealthEndpoint

@@ -143,6 +143,14 @@ import Testing
         }
     }
 
+    /// The whole stream is read, page after page, in order.
+    @Test func eventsAreReadWholeInPages() throws {
+        let ids = (0..<25).map { "page-\($0)" }
+        for id in ids { _ = try enqueue(envelope(id)) }
+        #expect(try queue.events(redis, pageSize: 10).map { $0.string("webhook_id") } == ids)
+        #expect(try queue.events(redis, pageSize: 25).count == 25)
+    }
+
     /// Group lag, stale entries and claims read as "nothing" when Redis has lost the stream, instead of failing.
     @Test func lagAndReclaimReadAMissingGroupAsEmpty() throws {
         #expect(try queue.groupLag(redis) == 0)
