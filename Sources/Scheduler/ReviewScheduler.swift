@@ -96,12 +96,10 @@ final class ReviewScheduler: Service, Sendable {
         for await _ in wakeups {
             if isStopping || Task.isCancelled { return }
             let inFlight = state.withLock { $0.claimed.count }
-            let free = configuration.maxInFlight - inFlight
-            // Claiming a few slots at a time would cost a commit per request; wait for a useful batch unless idle.
-            guard free > 0, free >= claimThreshold || inFlight == 0 else { continue }
+            guard let limit = Self.claimLimit(maxInFlight: configuration.maxInFlight, inFlight: inFlight) else { continue }
             let claimed: [ClaimedReview]
             do {
-                claimed = try await claim(limit: free)
+                claimed = try await claim(limit: limit)
                 backoff.reset()
             } catch {
                 state.withLock { $0.databaseReachable = false }
@@ -120,9 +118,13 @@ final class ReviewScheduler: Service, Sendable {
         }
     }
 
-    /// Free slots worth a claim query while requests are in flight.
-    private var claimThreshold: Int {
-        max(1, configuration.maxInFlight / 8)
+    /// How many reviews to claim now, or nil to wait for the next wake-up: every free slot, but only once at least an
+    /// eighth of them are free while requests are in flight (claiming a few at a time would cost a commit per request),
+    /// and at once when idle.
+    static func claimLimit(maxInFlight: Int, inFlight: Int) -> Int? {
+        let free = maxInFlight - inFlight
+        guard free > 0, free >= max(1, maxInFlight / 8) || inFlight == 0 else { return nil }
+        return free
     }
 
     private var isStopping: Bool {

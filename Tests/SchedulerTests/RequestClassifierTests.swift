@@ -122,3 +122,18 @@ struct RequestClassifierTests {
         #expect(SchedulerConfiguration(helpDeskURL: "http://h/api", callbackURL: "x").documentEndpoint == "http://h/api/document")
     }
 }
+
+/// When the request loop claims, and how many: without Postgres.
+@Suite struct ClaimLimitTests {
+    @Test func idleClaimsEverySlotAtOnce() {
+        #expect(ReviewScheduler.claimLimit(maxInFlight: 64, inFlight: 0) == 64)
+        #expect(ReviewScheduler.claimLimit(maxInFlight: 1, inFlight: 0) == 1)
+    }
+
+    @Test func busyWaitsForAnEighthOfTheSlots() {
+        #expect(ReviewScheduler.claimLimit(maxInFlight: 64, inFlight: 60) == nil, "4 free < 8")
+        #expect(ReviewScheduler.claimLimit(maxInFlight: 64, inFlight: 56) == 8)
+        #expect(ReviewScheduler.claimLimit(maxInFlight: 64, inFlight: 64) == nil)
+        #expect(ReviewScheduler.claimLimit(maxInFlight: 4, inFlight: 3) == 1, "an eighth of 4 rounds up to one slot")
+    }
+}
