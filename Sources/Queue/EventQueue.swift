@@ -303,6 +303,13 @@ public struct PendingEntry: Sendable, Equatable {
     public var idleMilliseconds: Int
     public var deliveries: Int
 
+    public init(id: String, consumer: String, idleMilliseconds: Int, deliveries: Int) {
+        self.id = id
+        self.consumer = consumer
+        self.idleMilliseconds = idleMilliseconds
+        self.deliveries = deliveries
+    }
+
     static func decodeList(_ value: RESPValue) throws -> [PendingEntry] {
         guard let list = value.array else { throw RedisError.unexpected("an XPENDING list", value) }
         var out: [PendingEntry] = []
@@ -323,4 +330,10 @@ public struct ClaimResult: Sendable, Equatable {
     public var entries: [StreamEntry]
     /// Ids that were pending but whose entries no longer exist (Redis drops them from the pending list).
     public var deletedIds: [String]
+
+    public init(nextCursor: String, entries: [StreamEntry], deletedIds: [String]) {
+        self.nextCursor = nextCursor
+        self.entries = entries
+        self.deletedIds = deletedIds
+    }
 }

@@ -17,7 +17,7 @@ struct BatchProcessor: Sendable {
     /// The jitter draw in (0, 1].
     let random: @Sendable () -> Double
     /// Wall-clock Unix milliseconds (retry due times and `failed_at` are wall-clock).
-    let nowMilliseconds: @Sendable () -> Int
+    let wallClock: @Sendable () -> Int
 
     /// How a batch ended, for logs and tests.
     struct Summary: Sendable, Hashable {
@@ -41,7 +41,7 @@ struct BatchProcessor: Sendable {
             decoded.stored(stored)
         }
 
-        let now = nowMilliseconds()
+        let now = wallClock()
         let plan = BatchPlan.settle(entries, decoded, disposition: disposition, nowMilliseconds: now, random: random)
         let trimmed = try await settler.settle(plan, consumer: consumer, failedAtMilliseconds: now)
         reportTrimmed(trimmed)

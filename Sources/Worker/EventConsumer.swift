@@ -2,7 +2,6 @@ import Durations
 import Logging
 import Model
 import Queue
-import Redis
 import Runtime
 import ServiceLifecycle
 import Synchronization
@@ -13,25 +12,19 @@ import Synchronization
 /// pending entries. Graceful shutdown stops reading and finishes the batch in hand.
 final class EventConsumer: Service, Sendable {
     private let configuration: WorkerConfiguration
-    private let queue: EventQueue
-    /// Dedicated to XREADGROUP, whose BLOCK would otherwise delay every other command.
-    private let reader: RedisClient
-    /// Acks, retries, dead letters, reclaim.
-    private let redis: RedisClient
-    private let processor: BatchProcessor
+    private let queue: any ConsumerQueue
+    private let processor: any BatchProcessing
     private let metrics: WorkerMetrics
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let failing = Atomic<Bool>(false)
 
     init(
-        configuration: WorkerConfiguration, queue: EventQueue, reader: RedisClient, redis: RedisClient,
-        processor: BatchProcessor, metrics: WorkerMetrics, logger: Logger
+        configuration: WorkerConfiguration, queue: any ConsumerQueue, processor: any BatchProcessing, metrics: WorkerMetrics,
+        logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
-        self.reader = reader
-        self.redis = redis
         self.processor = processor
         self.metrics = metrics
         self.logger = logger
@@ -56,8 +49,7 @@ final class EventConsumer: Service, Sendable {
         var machine = ConsumerStateMachine(
             reclaimIntervalMilliseconds: configuration.reclaimIntervalMilliseconds, now: Self.monotonicMilliseconds())
         logger.info("Consuming", metadata: [
-            "consumer": "\(configuration.consumer)", "stream": "\(queue.keys.events)",
-            "batch_size": "\(configuration.batchSize)",
+            "consumer": "\(configuration.consumer)", "batch_size": "\(configuration.batchSize)",
         ])
         // The batch whose settling failed, kept for the next attempt.
         var held: [StreamEntry] = []
@@ -98,13 +90,9 @@ final class EventConsumer: Service, Sendable {
 
     /// Reads one batch and settles it; returns how many entries it read. A batch that fails to settle is left in `held`.
     private func readAndProcess(pending: Bool, holding held: inout [StreamEntry]) async throws -> Int {
-        let queue = self.queue
-        let consumer = configuration.consumer
-        let count = configuration.batchSize
-        let block = configuration.blockMilliseconds
-        let entries = try await reader.withConnection { connection in
-            try queue.read(connection, consumer: consumer, count: count, blockMilliseconds: block, pending: pending)
-        }
+        let entries = try await queue.read(
+            consumer: configuration.consumer, count: configuration.batchSize,
+            blockMilliseconds: configuration.blockMilliseconds, pending: pending)
         if !entries.isEmpty {
             if pending {
                 logger.info("Re-reading own pending entries", metadata: ["count": "\(entries.count)"])
@@ -128,12 +116,7 @@ final class EventConsumer: Service, Sendable {
     /// Retries the batch in hand: first re-asserts ownership of its entries (XCLAIM JUSTID: resets their idle time so no
     /// other worker reclaims them meanwhile, and leaves their delivery count alone), then settles those still pending.
     private func retryHeld(_ held: inout [StreamEntry]) async throws {
-        let queue = self.queue
-        let consumer = configuration.consumer
-        let ids = held.map(\.id)
-        let kept = try await redis.withConnection { connection in
-            try queue.keepClaim(connection, consumer: consumer, ids: ids)
-        }
+        let kept = try await queue.keepClaim(consumer: configuration.consumer, ids: held.map(\.id))
         let entries = held.filter { kept.contains($0.id) }
         logger.info("Retrying the batch in hand", metadata: [
             "count": "\(entries.count)", "settled_elsewhere": "\(held.count - entries.count)",
@@ -148,30 +131,16 @@ final class EventConsumer: Service, Sendable {
     /// Dead-letters poison entries (delivered more than the limit), then claims entries idle past the visibility
     /// timeout (looping the XAUTOCLAIM cursor) and settles them like any batch.
     private func reclaim(holding held: inout [StreamEntry]) async throws {
-        let queue = self.queue
         let consumer = configuration.consumer
         let idle = configuration.visibilityTimeoutMilliseconds
-        let maxDeliveries = configuration.maxDeliveries
         // Redis may have lost the stream (restarted without persistence): then nothing is stale and nothing is claimed;
         // reads re-create the group.
-        let stale = try await redis.withConnection { connection in
-            try queue.stalePending(connection, minIdleMilliseconds: idle, count: 1_000)
-        }
-        for entry in stale where entry.deliveries > maxDeliveries && !shouldStop {
-            let now = processor.nowMilliseconds()
-            let deadMaxLength = configuration.deadMaxLength
-            let buried = try await redis.withConnection { connection -> (webhookId: String, trimmed: Int)? in
-                guard let event = try queue.event(connection, id: entry.id) else {
-                    try queue.acknowledge(connection, ids: [entry.id])
-                    return nil
-                }
-                let attempt = (try? EventEnvelope(fields: event.fields))?.attempt ?? 0
-                let result = try queue.deadLetter(
-                    connection, entryId: entry.id, fields: event.fields, reason: "poison: delivered \(entry.deliveries) times",
-                    attempts: attempt + 1, consumer: consumer, failedAtMilliseconds: now, maxLength: deadMaxLength)
-                return result.moved ? (BatchProcessor.webhookId(event.fields), result.trimmed) : nil
-            }
-            if let (webhookId, trimmed) = buried {
+        let stale = try await queue.stalePending(minIdleMilliseconds: idle, count: 1_000)
+        for entry in stale where entry.deliveries > configuration.maxDeliveries && !shouldStop {
+            let burial = try await queue.buryPoison(
+                entry, reason: "poison: delivered \(entry.deliveries) times", consumer: consumer,
+                failedAtMilliseconds: processor.nowMilliseconds())
+            if case .buried(let webhookId, let trimmed) = burial {
                 processor.reportTrimmed(trimmed)
                 metrics.count(.dead)
                 logger.warning("Poison event dead-lettered", metadata: [
@@ -183,20 +152,14 @@ final class EventConsumer: Service, Sendable {
 
         var cursor = "0-0"
         var rounds = 0
-        let count = configuration.batchSize
         repeat {
-            let start = cursor
-            let claimed = try await redis.withConnection { connection in
-                try queue.claim(connection, consumer: consumer, minIdleMilliseconds: idle, cursor: start, count: count)
-            }
+            let claimed = try await queue.claim(
+                consumer: consumer, minIdleMilliseconds: idle, cursor: cursor, count: configuration.batchSize)
             if !claimed.deletedIds.isEmpty {
                 logger.info("Reclaim found entries deleted while pending; acknowledging them", metadata: [
                     "ids": "\(claimed.deletedIds.joined(separator: ","))",
                 ])
-                let ids = claimed.deletedIds
-                try await redis.withConnection { connection in
-                    _ = try queue.acknowledge(connection, ids: ids)
-                }
+                try await queue.acknowledge(claimed.deletedIds)
             }
             if !claimed.entries.isEmpty {
                 metrics.reclaimed.increment(by: claimed.entries.count)

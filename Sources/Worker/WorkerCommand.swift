@@ -113,10 +113,11 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
                 settler: RedisEntrySettler(queue: queue, client: redis, deadMaxLength: configuration.deadMaxLength),
                 disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
                 metrics: workerMetrics, logger: context.logger, random: { Double.random(in: Double.ulpOfOne...1) },
-                nowMilliseconds: WorkerCommand.wallClockMilliseconds)
+                wallClock: WorkerCommand.wallClockMilliseconds)
             let consumerService = EventConsumer(
-                configuration: configuration, queue: queue, reader: reader, redis: redis, processor: processor,
-                metrics: workerMetrics, logger: context.logger)
+                configuration: configuration,
+                queue: RedisConsumerQueue(queue: queue, reader: reader, redis: redis, deadMaxLength: configuration.deadMaxLength),
+                processor: processor, metrics: workerMetrics, logger: context.logger)
             var services: [any Service] = [
                 HealthServer(port: metricsPort, context: context, readiness: { consumerService.isHealthy }),
                 RetryPromoter(

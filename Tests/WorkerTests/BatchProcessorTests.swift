@@ -52,7 +52,7 @@ import Testing
             verdicts: verdicts, settler: settler,
             disposition: EventDisposition(policy: RetryPolicy(base: .seconds(1), cap: .seconds(60), maxAttempts: 3)),
             consumer: "test", metrics: WorkerMetrics(), logger: Logger(label: "test"), random: { 1 },
-            nowMilliseconds: { 1_700_000_000_000 })
+            wallClock: { 1_700_000_000_000 })
     }
 
     func entry(_ id: String, body: String? = nil) -> StreamEntry {
