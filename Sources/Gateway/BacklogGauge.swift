@@ -7,7 +7,7 @@ import RedisNIO
 /// (one command per interval, skipped while the link is down or the last one is unanswered).
 final class BacklogGauge: RedisRequester {
     private let loop: GatewayLoop
-    private let key: String
+    private let command: BacklogCommand
     private let interval: TimeAmount
     private var awaitingReply = false
     private var timer: Scheduled<Void>?
@@ -15,7 +15,7 @@ final class BacklogGauge: RedisRequester {
 
     init(loop: GatewayLoop, keys: QueueKeys, interval: Duration) {
         self.loop = loop
-        self.key = keys.events
+        self.command = BacklogCommand(keys: keys)
         self.interval = TimeAmount(interval)
     }
 
@@ -50,12 +50,12 @@ final class BacklogGauge: RedisRequester {
     }
 
     func writeCommand(into buffer: inout ByteBuffer) {
-        buffer.writeRESPCommand("XLEN", key)
+        command.write(into: &buffer)
     }
 
     func redisReplied(_ result: Result<RESPValue, RedisError>) {
         awaitingReply = false
-        if case .success(let reply) = result, let length = reply.int {
+        if case .success(let reply) = result, let length = BacklogCommand.backlog(from: reply) {
             loop.process.metrics.backlog.record(length)
         }
     }

@@ -1,4 +1,5 @@
 import Model
+import Queue
 import NIOCore
 import Redis
 import RedisNIO
@@ -45,5 +46,15 @@ import Testing
         #expect(try EnqueueCommand.outcome(.array([.bulkString(Array("backlog".utf8))])) == .overBacklog)
         #expect(throws: RedisError.self) { try EnqueueCommand.outcome(.error("NOSCRIPT No matching script")) }
         #expect(throws: RedisError.self) { try EnqueueCommand.outcome(.integer(1)) }
+    }
+}
+
+@Suite struct BacklogCommandTests {
+    @Test func writesXLENOfTheEventsStreamAndReadsItsReply() {
+        var buffer = ByteBuffer()
+        BacklogCommand(keys: QueueKeys(prefix: "bk")).write(into: &buffer)
+        #expect(buffer.readString(length: buffer.readableBytes) == "*2\r\n$4\r\nXLEN\r\n$11\r\n{bk}:events\r\n")
+        #expect(BacklogCommand.backlog(from: .integer(42)) == 42)
+        #expect(BacklogCommand.backlog(from: .error("WRONGTYPE")) == nil)
     }
 }
