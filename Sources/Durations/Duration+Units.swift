@@ -6,32 +6,43 @@ extension Duration {
         self / .seconds(1)
     }
 
-    /// Whole milliseconds, rounded toward negative infinity (`.down`) or positive infinity (`.up`, so that a wait is
-    /// never shorter than asked).
-    public func milliseconds(rounded rule: FloatingPointRoundingRule = .down) -> Int {
-        Self.saturating((self / .milliseconds(1)).rounded(rule))
+    /// Which way a conversion to whole units rounds.
+    public enum Rounding: Sendable {
+        /// Toward negative infinity.
+        case down
+        /// Toward positive infinity, so that a wait is never shorter than asked.
+        case up
     }
 
-    /// Whole microseconds, rounded down.
+    /// Whole milliseconds, rounded `down` or `up`, in exact integer arithmetic.
+    public func milliseconds(rounded rule: Rounding = .down) -> Int {
+        let (seconds, attoseconds) = components
+        let perMillisecond: Int64 = 1_000_000_000_000_000
+        var whole = attoseconds / perMillisecond
+        let rest = attoseconds % perMillisecond
+        if rule == .down && rest < 0 { whole -= 1 }
+        if rule == .up && rest > 0 { whole += 1 }
+        return Self.saturating(seconds, times: 1_000, plus: whole)
+    }
+
+    /// Whole microseconds, rounded toward zero.
     public var microseconds: Int {
         let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
-        if overflow { return seconds < 0 ? Int.min : Int.max }
-        return Int(clamping: whole) &+ Int(attoseconds / 1_000_000_000_000)
+        return Self.saturating(seconds, times: 1_000_000, plus: attoseconds / 1_000_000_000_000)
     }
 
     /// Whole nanoseconds, rounded toward zero (metrics' `recordNanoseconds`).
     public var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        if overflow { return seconds < 0 ? Int64.min : Int64.max }
-        return whole &+ attoseconds / 1_000_000_000
+        return Int64(Self.saturating(seconds, times: 1_000_000_000, plus: attoseconds / 1_000_000_000))
     }
 
-    private static func saturating(_ value: Double) -> Int {
-        if value.isNaN { return 0 }
-        if value >= 9.2e18 { return Int.max }
-        if value <= -9.2e18 { return Int.min }
-        return Int(value)
+    /// `seconds × scale + extra`, saturating at Int's bounds instead of trapping.
+    private static func saturating(_ seconds: Int64, times scale: Int64, plus extra: Int64) -> Int {
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: scale)
+        if overflow { return seconds < 0 ? Int.min : Int.max }
+        let (sum, sumOverflow) = product.addingReportingOverflow(extra)
+        if sumOverflow { return extra < 0 ? Int.min : Int.max }
+        return Int(sum)
     }
 }

@@ -143,6 +143,7 @@ public final class PostgresConnection {
         let sqlState = Self.field(result, "C")
         let message = Self.field(result, "M") ?? Self.trimmed(String(cString: PQresultErrorMessage(result)))
         let detail = Self.field(result, "D")
+        let table = Self.field(result, "t")
         let code: PostgresError.Code
         if !isConnected {
             code = .connection
@@ -151,7 +152,8 @@ public final class PostgresConnection {
         } else {
             code = .server
         }
-        return PostgresError(code: code, sqlState: sqlState, message: message.isEmpty ? connectionMessage() : message, detail: detail)
+        return PostgresError(
+            code: code, sqlState: sqlState, message: message.isEmpty ? connectionMessage() : message, detail: detail, table: table)
     }
 
     /// The error for a call that produced no result at all (out of memory, or the connection failed).

@@ -22,13 +22,16 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public var message: String
     /// The server's detail line, when it sent one.
     public var detail: String?
+    /// The table the error is about, when the server named one (PG_DIAG_TABLE_NAME): unlike the message, never translated.
+    public var table: String?
 
     /// Creates an error; `message` and `detail` are redacted of URL passwords.
-    public init(code: Code, sqlState: String? = nil, message: String, detail: String? = nil) {
+    public init(code: Code, sqlState: String? = nil, message: String, detail: String? = nil, table: String? = nil) {
         self.code = code
         self.sqlState = sqlState
         self.message = Self.redactingSecrets(message)
         self.detail = detail.map(Self.redactingSecrets)
+        self.table = table
     }
 
     /// True when the connection is unusable: the client should reconnect (SQLSTATE class 08, admin shutdown 57P0x).

@@ -173,17 +173,19 @@ public struct EventQueue: Sendable {
         return try PendingEntry.decodeList(reply)
     }
 
-    /// The `workers` group's lag (entries not yet delivered, XINFO GROUPS); 0 when the stream or group is missing.
-    public func groupLag(_ connection: RedisConnection) throws -> Int {
+    /// The `workers` group's lag (entries not yet delivered, XINFO GROUPS); 0 when the stream or group is missing, nil
+    /// when Redis cannot tell (it reports no lag after some deletions).
+    public func groupLag(_ connection: RedisConnection) throws -> Int? {
         let reply: RESPValue
         do {
             reply = try connection.send("XINFO", "GROUPS", RedisArgument(keys.events))
-        } catch let error as RedisError where error.code == .server {
+        } catch let error as RedisError where error.serverErrorPrefix == "ERR" {
+            // "ERR no such key": nothing was ever enqueued, or Redis lost the stream.
             return 0
         }
         for group in reply.array ?? [] {
             let fields = Self.infoFields(group)
-            if fields["name"]?.string == QueueKeys.group { return fields["lag"]?.int ?? 0 }
+            if fields["name"]?.string == QueueKeys.group { return fields["lag"]?.int }
         }
         return 0
     }

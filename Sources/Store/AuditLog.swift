@@ -34,15 +34,23 @@ public struct AuditLog: Sendable {
     }
 
     /// Makes the partitions for today and the next `daysAhead` days, then drops those wholly older than
-    /// `now - retention` (nil: drop nothing). Runs only while holding the upkeep lock; returns `ran: false` if another
+    /// `now - retention` (nil: drop nothing). `now` defaults to Postgres's clock, the one `applied_at` is taken from, so a
+    /// worker with a skewed clock plans the same days as the rows it writes. Runs only while holding the upkeep lock; returns `ran: false` if another
     /// process holds it. Safe to run again after a failure at any step (a half-done detach is finished, an expired table
     /// detached but not dropped is dropped). A table detached by hand and not expired is left alone.
-    public func upkeep(retention: Duration?, now: Date, on connection: PostgresConnection) throws(PostgresError) -> UpkeepReport {
-        let locked = try connection.query("SELECT pg_try_advisory_lock($1) AS locked", [.int(Self.upkeepLockKey)])
-        guard try locked.rows.first?.bool("locked") == true else { return UpkeepReport(ran: false) }
+    public func upkeep(retention: Duration?, now: Date? = nil, on connection: PostgresConnection) throws(PostgresError) -> UpkeepReport {
+        let locked = try connection.query("SELECT pg_try_advisory_lock($1) AS locked, now() AS now", [.int(Self.upkeepLockKey)])
+        guard let row = locked.rows.first, try row.bool("locked") == true else { return UpkeepReport(ran: false) }
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [.int(Self.upkeepLockKey)]) }
+        let databaseNow = try row.date("now")
+        let now = now ?? databaseNow ?? Date()
 
         var report = UpkeepReport(ran: true)
+        // A detach left half-done blocks every other concurrent detach: finish it first, whatever its age. A table of a
+        // day still needed is attached again just below; an expired one is dropped with the others.
+        for partition in try self.partitions(on: connection) where partition.detachPending {
+            try connection.execute("ALTER TABLE webhook_log DETACH PARTITION \"\(partition.name)\" FINALIZE")
+        }
         let partitions = try self.partitions(on: connection)
         let existing = Set(partitions.map(\.name))
         let today = AuditDay(containing: now)
@@ -60,12 +68,11 @@ public struct AuditLog: Sendable {
         let cutoff = now.addingTimeInterval(-retention.seconds)
         for partition in partitions {
             guard let upper = partition.upperBound, upper <= cutoff else { continue }
-            let mode = partition.detachPending ? "FINALIZE" : "CONCURRENTLY"
-            try connection.execute("ALTER TABLE webhook_log DETACH PARTITION \"\(partition.name)\" \(mode)")
+            try connection.execute("ALTER TABLE webhook_log DETACH PARTITION \"\(partition.name)\" CONCURRENTLY")
             try connection.execute("DROP TABLE \"\(partition.name)\"")
             report.dropped.append(partition.name)
         }
-        // An expired partition that an earlier run detached but failed to drop.
+        // An expired partition that an earlier run detached (or this one finished detaching above) but did not drop.
         let detached = try connection.query(
             """
             SELECT c.relname FROM pg_class c
@@ -122,6 +129,9 @@ public struct AuditLog: Sendable {
     /// append-only, so their first pages hold their first rows: exact to within concurrent writers' page switches, and
     /// cheap however big the trail is (a TID range scan, no index needed).
     public func summary(on connection: PostgresConnection) throws(PostgresError) -> Summary {
+        // A database not migrated to version 3 yet has no trail.
+        let exists = try connection.query("SELECT to_regclass('webhook_log') IS NOT NULL AS present").rows.first?.bool("present")
+        guard exists == true else { return Summary(partitions: 0, bytes: 0, oldest: nil) }
         let partitions = try self.partitions(on: connection)
         var oldest: Date?
         for partition in partitions where partition.bytes > 0 {
@@ -136,9 +146,10 @@ public struct AuditLog: Sendable {
     }
 
     /// True for the error an insert gets when no partition holds its row: the trail's upkeep is behind, which is the
-    /// infrastructure's fault, never the event's.
+    /// infrastructure's fault, never the event's. Told apart by the table the server names (a check violation on
+    /// `webhook_log`, which has no CHECK constraint of its own), not by the message, which the server may translate.
     public static func isMissingPartition(_ error: PostgresError) -> Bool {
-        error.sqlState == "23514" && error.message.hasPrefix("no partition of relation \"webhook_log\"")
+        error.sqlState == "23514" && error.table == "webhook_log"
     }
 }
 

@@ -81,18 +81,19 @@ extension Migration {
     /// What it held becomes the first data of the audit trail, `webhook_log`: one row per applied webhook, partitioned by
     /// day on `applied_at` so that retention drops whole partitions (`AuditLog`). Rows carried over from
     /// `processed_webhooks` keep their webhook id, document id and time; their verdict, agent and timestamp were never
-    /// recorded (NULL). The carried-over rows sit in one partition, `webhook_log_before_<migration day>`, that retention
-    /// drops like any other; the migration also makes the partitions for its day and the two after, so a worker can write
-    /// before its first upkeep.
+    /// recorded (NULL), and they include the ids of stale verdicts, which `processed_webhooks` recorded too. Those applied
+    /// before the migration day sit in `webhook_log_before_<migration day>`, those of the day itself in that day's
+    /// partition; retention drops both like any other. The migration makes the partitions for its day and the two after,
+    /// so a worker can write before its first upkeep.
     ///
     /// `processed_webhooks` itself stays, unread and unwritten by this release, so that workers of the previous release
-    /// keep working during a rolling upgrade (README, "Upgrading"); the next release's migration drops it.
+    /// keep working during a rolling upgrade (README, "Upgrading"); the next release's migration drops it, with the
+    /// trigger that keeps their updates from leaving a mismatched (timestamp, id) pair. `document_reviews` is altered
+    /// last, so it is locked for a moment, not for the copy.
     static let auditLog = Migration(
         version: 3,
         name: "verdicts ordered by (last_event_ts, last_webhook_id); processed_webhooks carried into the partitioned webhook_log",
         sql: """
-            ALTER TABLE document_reviews ADD COLUMN last_webhook_id text;
-
             CREATE TABLE webhook_log (
                 applied_at  timestamptz NOT NULL,
                 webhook_id  text        NOT NULL,
@@ -120,6 +121,26 @@ extension Migration {
 
             INSERT INTO webhook_log (applied_at, webhook_id, document_id)
                 SELECT least(applied_at, now()), webhook_id, document_id FROM processed_webhooks ORDER BY applied_at;
+
+            -- Last, so document_reviews is locked for a moment and not for the copy; and never waits long for its lock.
+            SET LOCAL lock_timeout = '10s';
+            ALTER TABLE document_reviews ADD COLUMN last_webhook_id text;
+
+            -- Workers of the release before, running beside this one during a rolling upgrade, move last_event_ts and
+            -- leave last_webhook_id as it was. Forget the id then: the document falls back to the strictly-newer-timestamp
+            -- rule instead of comparing with an id that did not decide it. Dropped with processed_webhooks.
+            CREATE FUNCTION docket_forget_stale_webhook_id() RETURNS trigger LANGUAGE plpgsql AS $f$
+            BEGIN
+                NEW.last_webhook_id := NULL;
+                RETURN NEW;
+            END
+            $f$;
+            CREATE TRIGGER document_reviews_forget_stale_webhook_id
+                BEFORE UPDATE ON document_reviews FOR EACH ROW
+                WHEN (NEW.last_event_ts IS DISTINCT FROM OLD.last_event_ts
+                      AND NEW.last_webhook_id IS NOT DISTINCT FROM OLD.last_webhook_id
+                      AND NEW.last_webhook_id IS NOT NULL)
+                EXECUTE FUNCTION docket_forget_stale_webhook_id();
             """
     )
 }

@@ -4,7 +4,8 @@ import Model
 /// Applies Help Desk verdicts to `document_reviews` exactly once in effect (docs/architecture.md, "The guarantees
 /// and where each is kept"): a batch is one statement, hence one transaction, and writes one row per document it decides.
 ///
-/// Verdicts are ordered by (webhook-timestamp, webhook-id). A verdict applies when its pair is newer than the pair stored
+/// Verdicts are ordered by (webhook-timestamp, webhook-id), ids compared byte by byte (`COLLATE "C"`: the order never
+/// depends on the database's collation or its library's version). A verdict applies when its pair is newer than the pair stored
 /// on the document (`last_event_ts`, `last_webhook_id`); the stored pair only ever grows, so no webhook takes effect twice
 /// and the newest verdict wins whatever order, batching or worker the webhooks came through.
 public struct VerdictStore: Sendable {
@@ -23,7 +24,8 @@ public struct VerdictStore: Sendable {
     ///   still apply the verdict later.
     /// - A stored pair with a timestamp and no webhook id (decided before migration 3) is newer than every webhook with
     ///   that timestamp: the rule of the time was "strictly newer timestamp".
-    /// - The audit row of an applied verdict commits with it (`webhook_log`, partitioned by day; `AuditLog`).
+    /// - The audit row of an applied verdict is written from what the UPDATE changed and commits with it (`webhook_log`,
+    ///   partitioned by day; `AuditLog`).
     static let applyBatchSQL = """
         WITH input AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int8[])
@@ -42,8 +44,8 @@ public struct VerdictStore: Sendable {
             WHERE t.document_status IN ('PENDING_REVIEW', 'ACCEPTED', 'DECLINED')
               AND i.webhook_id IS DISTINCT FROM t.last_webhook_id
               AND (t.last_event_ts IS NULL OR i.ts > t.last_event_ts
-                   OR (i.ts = t.last_event_ts AND i.webhook_id > t.last_webhook_id))
-            ORDER BY i.document_id, i.ts DESC, i.webhook_id DESC
+                   OR (i.ts = t.last_event_ts AND i.webhook_id COLLATE "C" > t.last_webhook_id))
+            ORDER BY i.document_id, i.ts DESC, i.webhook_id COLLATE "C" DESC
         ),
         updated AS (
             UPDATE document_reviews d
@@ -51,11 +53,11 @@ public struct VerdictStore: Sendable {
                 last_event_at = to_timestamp(n.ts), last_event_ts = n.ts, last_webhook_id = n.webhook_id, updated_at = now()
             FROM newest n
             WHERE d.document_id = n.document_id
-            RETURNING n.ord
+            RETURNING n.ord, n.webhook_id, n.document_id, n.verdict, n.agent_id, n.ts
         ),
         audited AS (
             INSERT INTO webhook_log (applied_at, webhook_id, document_id, verdict, agent_id, event_ts)
-            SELECT now(), n.webhook_id, n.document_id, n.verdict, n.agent_id, n.ts FROM newest n WHERE $6::bool
+            SELECT now(), u.webhook_id, u.document_id, u.verdict, u.agent_id, u.ts FROM updated u WHERE $6::bool
         )
         SELECT i.ord,
             CASE

@@ -39,7 +39,7 @@ struct AuditUpkeep: Service {
         let retention = self.retention
         do {
             let report = try await postgres.withConnection { connection in
-                try audit.upkeep(retention: retention, now: Date(), on: connection)
+                try audit.upkeep(retention: retention, on: connection)
             }
             if !report.created.isEmpty || !report.dropped.isEmpty {
                 logger.info("Audit trail upkeep", metadata: [

@@ -19,6 +19,13 @@ struct BatchProcessor: Sendable {
     /// Wall-clock Unix milliseconds (retry due times and `failed_at` are wall-clock).
     let wallClock: @Sendable () -> Int
 
+    /// The store answered a different number of outcomes than it was given verdicts.
+    struct StoreAnswerMismatch: Error, CustomStringConvertible {
+        var records: Int
+        var outcomes: Int
+        var description: String { "the store answered \(outcomes) outcomes for \(records) verdicts" }
+    }
+
     /// How a batch ended, for logs and tests.
     struct Summary: Sendable, Hashable {
         var acknowledged = 0
@@ -37,6 +44,10 @@ struct BatchProcessor: Sendable {
             // A failure that is no event's fault (StoreUnavailable, or the connection) stops the whole batch: nothing is
             // settled.
             let stored = try await verdicts.apply(decoded.records)
+            guard stored.count == decoded.records.count else {
+                // Never settle on a partial answer: the entries stay pending and the batch is retried.
+                throw StoreAnswerMismatch(records: decoded.records.count, outcomes: stored.count)
+            }
             metrics.applyLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             decoded.stored(stored)
         }

@@ -59,9 +59,12 @@ struct RetryPromoter: Service {
         return moved
     }
 
-    /// Samples the `workers` group's lag (entries not yet delivered; 0 when the stream is missing).
+    /// Samples the `workers` group's lag (entries not yet delivered; 0 when the stream is missing); when Redis cannot
+    /// tell, the gauge keeps its last value.
     private func sampleLag() async throws {
         let queue = self.queue
-        metrics.streamLag.record(try await redis.withConnection { connection in try queue.groupLag(connection) })
+        if let lag = try await redis.withConnection({ connection in try queue.groupLag(connection) }) {
+            metrics.streamLag.record(lag)
+        }
     }
 }

@@ -16,6 +16,14 @@ import Testing
         #expect(Duration.seconds(2).milliseconds(rounded: .up) == 2_000)
         #expect(Duration.seconds(Int64.max).milliseconds() == Int.max)
         #expect(Duration.seconds(Int64.min).milliseconds() == Int.min)
+        // Exact past the range where a Double quotient is: every whole millisecond round-trips.
+        for value in [295_149, 295_151, 86_400_123, 9_007_199_254_741] {
+            #expect(Duration.milliseconds(value).milliseconds() == value)
+            #expect(Duration.milliseconds(value).milliseconds(rounded: .up) == value)
+        }
+        #expect(Duration.milliseconds(-1_500).milliseconds() == -1_500)
+        #expect((Duration.milliseconds(-1) - .microseconds(1)).milliseconds() == -2)
+        #expect((Duration.milliseconds(-1) - .microseconds(1)).milliseconds(rounded: .up) == -1)
     }
 
     @Test func microsecondsAndNanoseconds() {
@@ -25,5 +33,7 @@ import Testing
         #expect(Duration.seconds(100).nanoseconds == 100_000_000_000)
         #expect(Duration.seconds(Int64.max).nanoseconds == Int64.max)
         #expect(Duration.seconds(Int64.max).microseconds == Int.max)
+        // Near the top, seconds and fraction together saturate instead of wrapping.
+        #expect((Duration.seconds(9_223_372_036_854) + .milliseconds(900)).microseconds == Int.max)
     }
 }

@@ -40,8 +40,7 @@ import TestSupport
         let (_, connection) = try migratedDatabase("audit-upkeep")
         let now = Date()
         // Nothing to do right after the migration, which made today's partitions.
-        #expect(try AuditLog().upkeep(retention: .seconds(30 * 86_400), now: now, on: connection)
-            == AuditLog.UpkeepReport(ran: true))
+        #expect(try AuditLog().upkeep(retention: .seconds(30 * 86_400), on: connection) == AuditLog.UpkeepReport(ran: true))
         // A week on, upkeep makes that day's partition and the two after it.
         let ahead = try AuditLog().upkeep(retention: nil, now: now.addingTimeInterval(7 * Self.day), on: connection)
         #expect(ahead.created.count == 3)
@@ -131,6 +130,31 @@ import TestSupport
         let report = try await upkeep
         #expect(report.dropped == expired, "\(report)")
         #expect(try connection.query("SELECT count(*) AS n FROM webhook_log WHERE webhook_id LIKE 'hot-%'").rows.first?.int("n") == 50)
+    }
+
+    /// A concurrent detach cut short (its statement cancelled while it waited) leaves the partition "detach pending",
+    /// which would block every later detach; upkeep finishes it and attaches the day's table again if the day is needed.
+    @Test func aHalfDoneDetachIsFinishedAndTodayAttachedAgain() throws {
+        let (url, connection) = try migratedDatabase("audit-pending")
+        let today = AuditDay(containing: Date()).partitionName
+        let reader = try PostgresConnection(url: url)
+        defer { reader.close() }
+        try reader.execute("BEGIN")
+        try reader.query("SELECT count(*) FROM webhook_log")
+        let detacher = try PostgresConnection(url: url)
+        defer { detacher.close() }
+        try detacher.execute("SET statement_timeout = 300")
+        #expect(throws: PostgresError.self) {
+            try detacher.execute("ALTER TABLE webhook_log DETACH PARTITION \"\(today)\" CONCURRENTLY")
+        }
+        try reader.execute("COMMIT")
+        #expect(try AuditLog().partitions(on: connection).first { $0.name == today }?.detachPending == true)
+
+        let report = try AuditLog().upkeep(retention: .seconds(30 * 86_400), on: connection)
+        #expect(report.created == [today], "\(report)")
+        let partitions = try AuditLog().partitions(on: connection)
+        #expect(partitions.allSatisfy { !$0.detachPending })
+        try connection.query("INSERT INTO webhook_log (applied_at, webhook_id) VALUES (now(), 'after')")
     }
 
     @Test func partitionNamesAndDays() throws {

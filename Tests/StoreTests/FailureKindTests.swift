@@ -17,7 +17,7 @@ import Testing
         #expect(FailureKind(PostgresError(code: .protocol, message: "unexpected result")) == .infrastructure)
         // An audit trail whose upkeep is behind is a 23514 about the table, not about the row.
         #expect(FailureKind(PostgresError(
-            code: .server, sqlState: "23514", message: "no partition of relation \"webhook_log\" found for row")) == .infrastructure)
+            code: .server, sqlState: "23514", message: "keine Partition von Relation gefunden", table: "webhook_log")) == .infrastructure)
     }
 
     @Test func dataErrorsBelongToTheData() {

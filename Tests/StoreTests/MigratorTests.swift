@@ -56,6 +56,8 @@ struct MigratorTests {
             """
             DELETE FROM schema_migrations WHERE version >= 2;
             DROP TABLE webhook_log;
+            DROP TRIGGER document_reviews_forget_stale_webhook_id ON document_reviews;
+            DROP FUNCTION docket_forget_stale_webhook_id();
             ALTER TABLE document_reviews DROP COLUMN last_webhook_id;
             DROP INDEX document_reviews_pending_updated_idx;
             CREATE INDEX document_reviews_status_updated_idx ON document_reviews (document_status, updated_at);
@@ -83,6 +85,8 @@ struct MigratorTests {
             """
             DELETE FROM schema_migrations WHERE version >= 3;
             DROP TABLE webhook_log;
+            DROP TRIGGER document_reviews_forget_stale_webhook_id ON document_reviews;
+            DROP FUNCTION docket_forget_stale_webhook_id();
             ALTER TABLE document_reviews DROP COLUMN last_webhook_id;
             INSERT INTO document_reviews (document_url, document_status, document_id, agent_id, last_event_ts)
                 SELECT 'https://docs.example/' || g, 'ACCEPTED', 'v2-' || g, 'agent', 100 FROM generate_series(1, 300) g;
@@ -113,6 +117,16 @@ struct MigratorTests {
             "SELECT document_id, document_status FROM document_reviews WHERE document_id IN ('v2-1', 'v2-2') ORDER BY document_id"
         ).rows.map { $0["document_status"] ?? "" }
         #expect(statuses == ["ACCEPTED", "DECLINED"])
+
+        // A worker of version 2 during a rolling upgrade moves last_event_ts and leaves last_webhook_id alone: the id
+        // is forgotten, so a redelivery of the webhook it applied (same timestamp, another id) is not taken as newer.
+        try connection.query(
+            "UPDATE document_reviews SET document_status = 'ACCEPTED', last_event_ts = 200 WHERE document_id = 'v2-2'")
+        #expect(try connection.query("SELECT last_webhook_id FROM document_reviews WHERE document_id = 'v2-2'").rows.first?
+            .isNull("last_webhook_id") == true)
+        let oldWorkersWebhook = VerdictRecord(
+            webhookId: "msg_zzz", timestamp: 200, verdict: ReviewVerdict(agentId: "z", documentId: "v2-2", documentStatus: .declined))
+        #expect(try VerdictStore().apply([oldWorkersWebhook], on: connection) == [.stale])
     }
 
     @Test func concurrentRunsDoNotCollide() async throws {

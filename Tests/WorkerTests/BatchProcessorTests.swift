@@ -15,17 +15,21 @@ import Testing
     final class ScriptedVerdicts: VerdictSink {
         let outcomes: [String: VerdictOutcome]
         let fails: Bool
+        /// Answers one outcome short, as a broken store might.
+        let short: Bool
         let calls = Mutex<[[String]]>([])
 
-        init(_ outcomes: [String: VerdictOutcome] = [:], fails: Bool = false) {
+        init(_ outcomes: [String: VerdictOutcome] = [:], fails: Bool = false, short: Bool = false) {
             self.outcomes = outcomes
             self.fails = fails
+            self.short = short
         }
 
         func apply(_ records: [VerdictRecord]) async throws -> [VerdictOutcome] {
             calls.withLock { $0.append(records.map(\.webhookId)) }
             if fails { throw Unavailable() }
-            return records.map { outcomes[$0.webhookId] ?? .applied }
+            let answers = records.map { outcomes[$0.webhookId] ?? .applied }
+            return short ? Array(answers.dropLast()) : answers
         }
     }
 
@@ -78,6 +82,15 @@ import Testing
         let settler = RecordingSettler()
         await #expect(throws: Unavailable.self) {
             try await processor(ScriptedVerdicts(fails: true), settler).process([entry("1"), entry("2")])
+        }
+        #expect(settler.plans.withLock { $0 }.isEmpty)
+    }
+
+    /// A store that answers fewer outcomes than verdicts gets nothing settled: no entry is left unsettled silently.
+    @Test func aShortAnswerFromTheStoreSettlesNothing() async {
+        let settler = RecordingSettler()
+        await #expect(throws: BatchProcessor.StoreAnswerMismatch.self) {
+            try await processor(ScriptedVerdicts(short: true), settler).process([entry("1"), entry("2")])
         }
         #expect(settler.plans.withLock { $0 }.isEmpty)
     }
