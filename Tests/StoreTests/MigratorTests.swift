@@ -48,6 +48,14 @@ struct MigratorTests {
         try Self.expectSchema(connection)
     }
 
+    /// What migration 3 added, taken away again (its `schema_migrations` row is the caller's to delete).
+    static let undoVersion3 = """
+        DROP TABLE webhook_log;
+        DROP TRIGGER document_reviews_forget_stale_webhook_id ON document_reviews;
+        DROP FUNCTION docket_forget_stale_webhook_id();
+        ALTER TABLE document_reviews DROP COLUMN last_webhook_id;
+        """
+
     @Test func aVersionOneDatabaseWithReviewsIsUpgraded() throws {
         let connection = try PostgresConnection(url: TestEnvironment.makeDatabase("store-upgrade"))
         _ = try Migrator().migrate(connection)
@@ -55,10 +63,7 @@ struct MigratorTests {
         try connection.execute(
             """
             DELETE FROM schema_migrations WHERE version >= 2;
-            DROP TABLE webhook_log;
-            DROP TRIGGER document_reviews_forget_stale_webhook_id ON document_reviews;
-            DROP FUNCTION docket_forget_stale_webhook_id();
-            ALTER TABLE document_reviews DROP COLUMN last_webhook_id;
+            \(Self.undoVersion3)
             DROP INDEX document_reviews_pending_updated_idx;
             CREATE INDEX document_reviews_status_updated_idx ON document_reviews (document_status, updated_at);
             INSERT INTO document_reviews (document_url, document_status, document_id)
@@ -84,10 +89,7 @@ struct MigratorTests {
         try connection.execute(
             """
             DELETE FROM schema_migrations WHERE version >= 3;
-            DROP TABLE webhook_log;
-            DROP TRIGGER document_reviews_forget_stale_webhook_id ON document_reviews;
-            DROP FUNCTION docket_forget_stale_webhook_id();
-            ALTER TABLE document_reviews DROP COLUMN last_webhook_id;
+            \(Self.undoVersion3)
             INSERT INTO document_reviews (document_url, document_status, document_id, agent_id, last_event_ts)
                 SELECT 'https://docs.example/' || g, 'ACCEPTED', 'v2-' || g, 'agent', 100 FROM generate_series(1, 300) g;
             INSERT INTO processed_webhooks (webhook_id, document_id, applied_at)
