@@ -61,7 +61,8 @@ public enum DocketEnvironment {
         guard let text = value, !text.isEmpty else { return defaultValue }
         guard let parsed = T(argument: text.trimmingSpaces()) else {
             let choices = T.allValueStrings
-            let expected = choices.isEmpty ? "a valid value" : "one of " + choices.joined(separator: ", ")
+            let expected = (T.self as? any ArgumentFormat.Type)?.expectedFormat
+                ?? (choices.isEmpty ? "a valid value" : "one of " + choices.joined(separator: ", "))
             throw ValidationError("\(name) must be \(expected), got \"\(text)\"")
         }
         return parsed

@@ -1,7 +1,14 @@
 public import ArgumentParser
 
+/// An option value whose accepted form is worth saying in an error ("must be <expectedFormat>").
+public protocol ArgumentFormat {
+    static var expectedFormat: String { get }
+}
+
 /// A duration on the command line: a number with a unit (`500ms`, `90s`, `15m`, `24h`, `7d`); a bare number is seconds.
-public struct DurationArgument: ExpressibleByArgument, Sendable, Hashable, CustomStringConvertible {
+public struct DurationArgument: ExpressibleByArgument, ArgumentFormat, Sendable, Hashable, CustomStringConvertible {
+    public static let expectedFormat = "a duration such as 500ms, 90s, 15m, 24h or 7d"
+
     public var duration: Duration
     /// The text as given, for `--help` defaults and messages.
     public var description: String
@@ -41,7 +48,9 @@ extension String {
 }
 
 /// A retention on the command line: a `DurationArgument`, or `0` (also `off`) for none.
-public struct RetentionArgument: ExpressibleByArgument, Sendable, Hashable, CustomStringConvertible {
+public struct RetentionArgument: ExpressibleByArgument, ArgumentFormat, Sendable, Hashable, CustomStringConvertible {
+    public static let expectedFormat = "0 (off) or a duration such as 12h or 30d"
+
     /// Nil when retention is off.
     public var duration: Duration?
     public var description: String

@@ -250,4 +250,32 @@ import TestSupport
         worker.terminate()
         #expect(worker.waitForExit(timeout: .seconds(10)) == 0)
     }
+
+    /// Bad bounds stop the worker at start with exit 2 and one line naming the setting; nothing is consumed.
+    @Test(arguments: [
+        (["--audit-retention", "30m"], [:], "--audit-retention (DOCKET_AUDIT_RETENTION) must be 0 (off) or at least 1h, got 30m"),
+        ([], ["DOCKET_AUDIT_RETENTION": "forever"], "DOCKET_AUDIT_RETENTION must be 0 (off) or a duration such as 12h or 30d, got \"forever\""),
+        (["--dead-maxlen=-1"], [:], "--dead-maxlen (DOCKET_DEAD_MAXLEN) must be at least 0, got -1"),
+    ] as [([String], [String: String], String)])
+    func badBoundsExit2NamingTheSetting(arguments: [String], environment: [String: String], message: String) throws {
+        let result = try ChildProcess.run(
+            product: "docket-worker", arguments: arguments,
+            environment: environment.merging(["DOCKET_METRICS_PORT": "0"]) { first, _ in first })
+        #expect(result.status == 2)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    /// With DOCKET_AUDIT_RETENTION=0 verdicts apply as always and no audit row is written.
+    @Test func retentionZeroWritesNoAuditRows() async throws {
+        let fixture = try WorkerFixture("w-audit-off")
+        let ids = WorkerFixture.documentIds(20)
+        try await fixture.seedDocuments(ids)
+        try await fixture.enqueue(WorkerFixture.verdicts(for: ids))
+        let worker = try fixture.launchWorker(environment: ["DOCKET_AUDIT_RETENTION": "0"])
+        try await fixture.waitUntilDrained(reviewed: ids.count, timeout: .seconds(30), workers: [worker])
+        #expect(try await fixture.auditCount() == 0)
+        worker.terminate()
+        #expect(worker.waitForExit(timeout: .seconds(10)) == 0)
+    }
 }
