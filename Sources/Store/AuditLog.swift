@@ -35,8 +35,8 @@ public struct AuditLog: Sendable {
 
     /// Makes the partitions for today and the next `daysAhead` days, then drops those wholly older than
     /// `now - retention` (nil: drop nothing). `now` defaults to Postgres's clock, the one `applied_at` is taken from, so a
-    /// worker with a skewed clock plans the same days as the rows it writes. Runs only while holding the upkeep lock; returns `ran: false` if another
-    /// process holds it. Safe to run again after a failure at any step (a half-done detach is finished, an expired table
+    /// worker with a skewed clock plans the same days as the rows it writes. Runs only while holding the upkeep lock;
+    /// returns `ran: false` if another process holds it. Safe to run again after a failure at any step (a half-done detach is finished, an expired table
     /// detached but not dropped is dropped). A table detached by hand and not expired is left alone.
     public func upkeep(retention: Duration?, now: Date? = nil, on connection: PostgresConnection) throws(PostgresError) -> UpkeepReport {
         let locked = try connection.query("SELECT pg_try_advisory_lock($1) AS locked, now() AS now", [.int(Self.upkeepLockKey)])
@@ -48,10 +48,12 @@ public struct AuditLog: Sendable {
         var report = UpkeepReport(ran: true)
         // A detach left half-done blocks every other concurrent detach: finish it first, whatever its age. A table of a
         // day still needed is attached again just below; an expired one is dropped with the others.
-        for partition in try self.partitions(on: connection) where partition.detachPending {
+        var partitions = try self.partitions(on: connection)
+        let pending = partitions.filter(\.detachPending)
+        for partition in pending {
             try connection.execute("ALTER TABLE webhook_log DETACH PARTITION \"\(partition.name)\" FINALIZE")
         }
-        let partitions = try self.partitions(on: connection)
+        if !pending.isEmpty { partitions = try self.partitions(on: connection) }
         let existing = Set(partitions.map(\.name))
         let today = AuditDay(containing: now)
         for offset in 0...max(0, daysAhead) {

@@ -48,8 +48,4 @@ public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
     public init(_ error: PostgresError) {
         description = error.description
     }
-
-    init(_ error: any Error) {
-        description = (error as? PostgresError)?.description ?? String(describing: error)
-    }
 }

@@ -7,7 +7,7 @@ import Store
 /// dead-lettered. `BatchProcessor` does the I/O around it.
 struct BatchPlan: Sendable {
     /// One entry that goes to the retry set.
-    struct Retry: Sendable, Equatable {
+    struct Retry: Sendable {
         var entryId: String
         var envelope: EventEnvelope
         var dueAtMilliseconds: Int
@@ -15,16 +15,11 @@ struct BatchPlan: Sendable {
     }
 
     /// One entry that goes to the dead stream, with its fields as they are.
-    struct Dead: Sendable, Equatable {
+    struct Dead: Sendable {
         var entryId: String
         var fields: [(name: String, value: [UInt8])]
         var reason: String
         var attempts: Int
-
-        static func == (lhs: Dead, rhs: Dead) -> Bool {
-            lhs.entryId == rhs.entryId && lhs.reason == rhs.reason && lhs.attempts == rhs.attempts
-                && lhs.fields.map(\.name) == rhs.fields.map(\.name) && lhs.fields.map(\.value) == rhs.fields.map(\.value)
-        }
     }
 
     /// The decoded half of a batch: what goes to the store, and the entries already decided without it.
@@ -38,8 +33,8 @@ struct BatchPlan: Sendable {
 
         /// Fills in the store's answers, one per record, in order.
         mutating func stored(_ outcomes: [VerdictOutcome]) {
-            for (position, outcome) in zip(recordEntry.indices, outcomes) {
-                results[recordEntry[position]] = .stored(outcome)
+            for (entry, outcome) in zip(recordEntry, outcomes) {
+                results[entry] = .stored(outcome)
             }
         }
     }
