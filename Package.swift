@@ -128,7 +128,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "Docketctl",
-            dependencies: processProducts + ["Runtime", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "Durations"],
+            dependencies: processProducts + [
+                "Runtime", "Queue", "Store", "Model", "StandardWebhooks", "Durations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -202,7 +206,11 @@ let package = Package(
         ),
         .testTarget(
             name: "DocketctlTests",
-            dependencies: ["Docketctl", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "TestSupport"],
+            dependencies: [
+                "Docketctl", "Queue", "Store", "Redis", "Postgres", "Model", "StandardWebhooks", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -36,6 +36,9 @@ ensure_packages() {
     # The system tests run a real nginx in front of a gateway and check ops/prometheus with promtool.
     [[ -x /usr/sbin/nginx ]] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
     command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+    # The console's browser test drives a headless chromium through chromedriver (Selenium, from PyPI below).
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
     local need_postgres=0
     if ! pg_bin_dir >/dev/null 2>&1 || ! command -v psql >/dev/null 2>&1; then
         need_postgres=1
@@ -58,6 +61,14 @@ ensure_packages() {
     fi
     log "installing: ${missing[*]}"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+# Selenium for the console's browser test (Tests/DocketctlTests/browser/console_browser.py); PyPI is the only source.
+ensure_selenium() {
+    python3 -c 'import selenium' >/dev/null 2>&1 && return 0
+    command -v python3 >/dev/null 2>&1 || die "python3 is missing: the console's browser test needs it"
+    log "pip install selenium"
+    python3 -m pip install -q --disable-pip-version-check 'selenium>=4.10,<5' >&2
 }
 
 # Puts swift on PATH if the toolchain is where this machine keeps it but PATH lacks it.

@@ -19,12 +19,21 @@ struct DeadCommand: AsyncParsableCommand {
 /// Stream ids look like `1700000000000-0`; anything else is a typo, not an unknown id.
 enum DeadLetterID {
     static func validate(_ ids: [String]) throws {
-        for id in ids {
-            let parts = id.split(separator: "-", omittingEmptySubsequences: false)
-            guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && UInt64($0) != nil }) else {
-                throw ValidationError("'\(id)' is not a dead letter id (expected a stream id such as 1700000000000-0)")
-            }
+        for id in ids where !isValid(id) {
+            throw ValidationError("'\(id)' is not a dead letter id (expected a stream id such as 1700000000000-0)")
         }
+    }
+
+    static func isValid(_ id: String) -> Bool {
+        order(id) != nil
+    }
+
+    /// The id as (milliseconds, sequence), Redis's order of stream ids; nil when it is not one.
+    static func order(_ id: String) -> (UInt64, UInt64)? {
+        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }),
+              let milliseconds = UInt64(parts[0]), let sequence = UInt64(parts[1]) else { return nil }
+        return (milliseconds, sequence)
     }
 }
 
@@ -53,9 +62,7 @@ struct DeadListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let limit = self.limit
-        let letters = try await OperatorConnections.withRedis(common) { connection, queue in
-            try queue.deadLetters(connection, limit: limit)
-        }
+        let letters = try await OperatorConnections.withQueue(common) { queue in try await queue.deadLetters(limit: limit) }
         if json {
             print(DeadLetterFormat.jsonList(letters))
         } else if letters.isEmpty {
@@ -82,9 +89,7 @@ struct DeadShowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = self.id
-        guard let letter = try await OperatorConnections.withRedis(common, { connection, queue in
-            try queue.deadLetter(connection, id: id)
-        }) else {
+        guard let letter = try await OperatorConnections.withQueue(common, { queue in try await queue.deadLetter(id: id) }) else {
             throw OperatorError("no dead letter with id \(id)")
         }
         print(DeadLetterFormat.detail(letter))
@@ -125,29 +130,29 @@ struct DeadReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (ids, all, reason, dryRun) = (self.ids, self.all, self.reason, self.dryRun)
-        let report = try await OperatorConnections.withRedis(common) { connection, queue in
+        let filter = DeadLetterFilter(reason: reason)
+        let report = try await OperatorConnections.withQueue(common) { queue in
             var lines: [String] = []
             var missing: [String] = []
             var moved = 0
             let candidates: [DeadLetter]
             if all {
-                candidates = try queue.allDeadLetters(connection)
+                candidates = try await queue.deadLetters(matching: filter)
             } else {
                 var found: [DeadLetter] = []
                 for id in ids {
-                    if let letter = try queue.deadLetter(connection, id: id) { found.append(letter) } else { missing.append(id) }
+                    if let letter = try await queue.deadLetter(id: id) { found.append(letter) } else { missing.append(id) }
                 }
-                candidates = found
+                candidates = found.filter(filter.matches)
             }
-            let chosen = candidates.filter { letter in reason.map { letter.error.contains($0) } ?? true }
-            let progress = ProgressLine(verb: dryRun ? "checked" : "replayed", total: chosen.count, enabled: all && Terminal.errorIsTerminal)
+            let progress = ProgressLine(verb: dryRun ? "checked" : "replayed", total: candidates.count, enabled: all && Terminal.errorIsTerminal)
             defer { progress.finish() }
-            for (index, letter) in chosen.enumerated() {
+            for (index, letter) in candidates.enumerated() {
                 defer { progress.update(index + 1) }
                 if dryRun {
                     lines.append("would replay \(letter.id) (webhook \(letter.webhookId ?? "?")): \(letter.error)")
                     moved += 1
-                } else if let newId = try queue.replay(connection, deadLetterId: letter.id) {
+                } else if let newId = try await queue.replay(deadLetterId: letter.id) {
                     lines.append("replayed \(letter.id) -> \(newId)")
                     moved += 1
                 } else if !all {
@@ -195,14 +200,14 @@ struct DeadPurgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (ids, all) = (self.ids, self.all)
-        let (deleted, missing) = try await OperatorConnections.withRedis(common) { connection, queue in
-            let targets = all ? try queue.allDeadLetters(connection).map(\.id) : ids
+        let (deleted, missing) = try await OperatorConnections.withQueue(common) { queue in
+            let targets = all ? try await queue.deadLetters(matching: DeadLetterFilter()).map(\.id) : ids
             var deleted = 0
             var missing: [String] = []
             let progress = ProgressLine(verb: "purged", total: targets.count, enabled: all && Terminal.errorIsTerminal)
             defer { progress.finish() }
             for (index, id) in targets.enumerated() {
-                if try queue.purge(connection, deadLetterIds: [id]) == 1 { deleted += 1 } else { missing.append(id) }
+                if try await queue.purge(deadLetterIds: [id]) == 1 { deleted += 1 } else { missing.append(id) }
                 progress.update(index + 1)
             }
             return (deleted, all ? [] : missing)

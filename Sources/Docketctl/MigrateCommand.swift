@@ -1,5 +1,4 @@
 import ArgumentParser
-import Postgres
 import Runtime
 import Store
 
@@ -16,11 +15,7 @@ struct MigrateCommand: AsyncParsableCommand {
     init() {}
 
     func run() async throws {
-        let client = PostgresClient(url: database.databaseURL)
-        defer { client.shutdown() }
-        let applied = try await client.withConnection { connection in
-            try Migrator().migrate(connection)
-        }
+        let applied = try await OperatorConnections.withStore(database) { store in try await store.migrate() }
         if applied.isEmpty {
             print("schema is up to date (version \(Migrator.latestVersion))")
         } else {

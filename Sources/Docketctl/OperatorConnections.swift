@@ -1,37 +1,29 @@
-import Postgres
 import Queue
-import Redis
 import Runtime
+import Store
 
-/// Opens the services a docketctl subcommand needs, with errors that say what could not be reached and where.
+/// Opens the services a docketctl subcommand needs and closes them after; an unreachable service is reported as
+/// `QueueUnavailable` / `StoreUnavailable`, whose one line says what could not be reached and where.
 enum OperatorConnections {
-    /// Runs `body` with a Redis connection on a thread that owns it (never on the cooperative pool).
-    static func withRedis<T: Sendable>(
-        _ options: CommonOptions, _ body: @escaping @Sendable (RedisConnection, EventQueue) throws -> T
-    ) async throws -> T {
-        let configuration: RedisConfiguration
+    /// The queue at `--redis-url` under `--redis-prefix`; a malformed URL is a configuration error (exit 2).
+    static func queue(_ options: CommonOptions) throws -> QueueClient {
         do {
-            configuration = try RedisConfiguration(url: options.redisURL)
+            return try QueueClient(url: options.redisURL, prefix: options.redisPrefix)
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }
-        let client = RedisClient(configuration: configuration)
-        defer { client.shutdown() }
-        let queue = EventQueue(prefix: options.redisPrefix)
-        do {
-            return try await client.withConnection { connection in try body(connection, queue) }
-        } catch let error as RedisError where error.isConnectionError {
-            throw OperatorError("cannot reach Redis at \(configuration.redactedURL): \(error.message)")
-        }
     }
 
-    /// Runs `body` with a Postgres connection on a thread that owns it.
-    static func withPostgres<T: Sendable>(
-        _ options: DatabaseOptions, _ body: @escaping @Sendable (PostgresConnection) throws -> T
-    ) async throws -> T {
-        let client = PostgresClient(url: options.databaseURL)
+    static func withQueue<T>(_ options: CommonOptions, _ body: (QueueClient) async throws -> T) async throws -> T {
+        let client = try queue(options)
         defer { client.shutdown() }
-        return try await client.withConnection(body)
+        return try await body(client)
+    }
+
+    static func withStore<T>(_ options: DatabaseOptions, _ body: (StoreClient) async throws -> T) async throws -> T {
+        let client = StoreClient(url: options.databaseURL)
+        defer { client.shutdown() }
+        return try await body(client)
     }
 }
 

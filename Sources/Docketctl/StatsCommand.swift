@@ -24,73 +24,15 @@ struct StatsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let queue = try await OperatorConnections.withRedis(common) { connection, queue in try queue.stats(connection) }
-        let (reviews, oldest, audit) = try await OperatorConnections.withPostgres(database) { connection in
-            let store = ReviewStore()
-            return (try store.countByStatus(on: connection), try store.oldestPendingReviewAge(on: connection),
-                    try AuditLog().summary(on: connection))
-        }
+        let queue = try await OperatorConnections.withQueue(common) { queue in try await queue.stats() }
+        let store = try await OperatorConnections.withStore(database) { store in try await store.overview() }
+        let (reviews, oldest, audit) = (store.reviews, store.oldestPendingReviewSeconds, store.audit)
         if json {
-            print(Self.json(queue: queue, reviews: reviews, oldest: oldest, audit: audit))
+            print(StatsReport(queue: queue, store: store).json())
         } else {
             print(Self.text(queue: queue, reviews: reviews, oldest: oldest, audit: audit,
                             nowMilliseconds: Int(Date().timeIntervalSince1970 * 1000)))
         }
-    }
-
-    struct Report: Encodable {
-        var backlog: Int
-        var pending: Int
-        var retrying: Int
-        var dead: Int
-        var reviews: [String: Int]
-        var oldestPendingReviewSeconds: Double?
-        var audit: Audit
-
-        /// The audit trail (`webhook_log`): partitions, bytes on disk, and its oldest row (ISO 8601, null when empty).
-        struct Audit: Encodable {
-            var partitions: Int
-            var bytes: Int
-            var oldest: String?
-
-            func encode(to encoder: any Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(partitions, forKey: .partitions)
-                try c.encode(bytes, forKey: .bytes)
-                try c.encode(oldest, forKey: .oldest)
-            }
-
-            enum CodingKeys: String, CodingKey { case partitions, bytes, oldest }
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(backlog, forKey: .backlog)
-            try c.encode(pending, forKey: .pending)
-            try c.encode(retrying, forKey: .retrying)
-            try c.encode(dead, forKey: .dead)
-            try c.encode(reviews, forKey: .reviews)
-            // Always present, null when no review is pending.
-            try c.encode(oldestPendingReviewSeconds, forKey: .oldestPendingReviewSeconds)
-            try c.encode(audit, forKey: .audit)
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case backlog, pending, retrying, dead, reviews, oldestPendingReviewSeconds, audit
-        }
-    }
-
-    static func json(queue: QueueStats, reviews: [ReviewStatus: Int], oldest: Double?, audit: AuditLog.Summary) -> String {
-        var counts: [String: Int] = [:]
-        for status in ReviewStatus.allCases { counts[status.rawValue] = reviews[status] ?? 0 }
-        let report = Report(backlog: queue.backlog, pending: queue.pending, retrying: queue.retrying, dead: queue.dead,
-                            reviews: counts, oldestPendingReviewSeconds: oldest.map { ($0 * 1000).rounded() / 1000 },
-                            audit: Report.Audit(partitions: audit.partitions, bytes: audit.bytes,
-                                                oldest: audit.oldest.map { $0.formatted(.iso8601) }))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        guard let data = try? encoder.encode(report) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
     }
 
     static func text(

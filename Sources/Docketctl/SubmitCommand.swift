@@ -1,6 +1,5 @@
 import ArgumentParser
 import Model
-import Postgres
 import Runtime
 import Store
 
@@ -42,15 +41,13 @@ struct SubmitCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let client = PostgresClient(url: database.databaseURL)
-        defer { client.shutdown() }
         let arguments = urls
         let file = self.file
         let batchSize = self.batchSize
         // One transaction: a bad line found halfway through rolls back every row already inserted.
-        let ids = try await client.withConnection { connection in
-            try connection.transaction { connection in
-                try Self.submit(arguments: arguments, file: file, batchSize: batchSize, on: connection)
+        let ids = try await OperatorConnections.withStore(database) { store in
+            try await store.submitAtomically { submission in
+                try Self.submit(arguments: arguments, file: file, batchSize: batchSize, into: submission)
             }
         }
         var output = ""
@@ -64,9 +61,8 @@ struct SubmitCommand: AsyncParsableCommand {
 
     /// Inserts the arguments, then the file's lines in batches of `batchSize`; throws `ValidationError` naming the first
     /// bad line (the caller's transaction then rolls everything back).
-    static func submit(arguments: [String], file: String?, batchSize: Int, on connection: PostgresConnection) throws -> [Int] {
-        let store = ReviewStore()
-        var ids = try store.submit(arguments, on: connection)
+    static func submit(arguments: [String], file: String?, batchSize: Int, into submission: ReviewSubmission) throws -> [Int] {
+        var ids = try submission.submit(arguments)
         guard let file else { return ids }
         let reader = try LineReader(path: file)
         var batch: [String] = []
@@ -81,14 +77,14 @@ struct SubmitCommand: AsyncParsableCommand {
             }
             batch.append(url)
             if batch.count >= batchSize {
-                ids += try store.submit(batch, on: connection)
+                ids += try submission.submit(batch)
                 batch.removeAll(keepingCapacity: true)
             }
         }
         if let failure = reader.failure {
             throw ConfigurationError("cannot read \(reader.name): \(failure); nothing was queued")
         }
-        ids += try store.submit(batch, on: connection)
+        ids += try submission.submit(batch)
         if ids.isEmpty {
             throw ValidationError("\(reader.name) holds no URLs; nothing was queued")
         }

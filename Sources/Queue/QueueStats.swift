@@ -65,3 +65,31 @@ extension EventQueue {
             nextRetryDueMilliseconds: nextDue, dead: replies[4].int ?? 0, consumers: consumers)
     }
 }
+
+/// Monotonic counts of the streams, for rates (XINFO STREAM `entries-added`; 0 for a stream that does not exist).
+public struct QueueCounters: Sendable, Equatable {
+    /// Webhooks accepted onto the events stream, replays and retries included.
+    public var eventsAdded: Int
+    /// Entries moved to the dead stream.
+    public var deadAdded: Int
+
+    public init(eventsAdded: Int, deadAdded: Int) {
+        self.eventsAdded = eventsAdded
+        self.deadAdded = deadAdded
+    }
+}
+
+extension EventQueue {
+    /// The streams' `entries-added` counters.
+    public func counters(_ connection: RedisConnection) throws -> QueueCounters {
+        func added(_ key: String) throws -> Int {
+            do {
+                let reply = try connection.send("XINFO", "STREAM", RedisArgument(key))
+                return Self.infoFields(reply)["entries-added"]?.int ?? 0
+            } catch let error as RedisError where error.serverErrorPrefix == "ERR" {
+                return 0  // no such key: nothing was ever added
+            }
+        }
+        return QueueCounters(eventsAdded: try added(keys.events), deadAdded: try added(keys.dead))
+    }
+}

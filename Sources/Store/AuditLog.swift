@@ -229,3 +229,18 @@ struct AuditDay: Sendable, Hashable {
         return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 }
+
+extension AuditLog {
+    /// Rows ever inserted into the trail's partitions, from the statistics collector: one per applied verdict (while
+    /// the trail is kept), counted without reading the trail. Rates come from two readings; the count lags commits
+    /// by up to a second, counts rolled-back inserts too, and drops when a partition is dropped or statistics reset.
+    static let insertedRowsSQL = """
+        SELECT coalesce(sum(stats.n_tup_ins), 0)::bigint AS inserted
+        FROM pg_stat_user_tables AS stats JOIN pg_inherits AS child ON child.inhrelid = stats.relid
+        WHERE child.inhparent = to_regclass('webhook_log')
+        """
+
+    public func insertedRows(on connection: PostgresConnection) throws(PostgresError) -> Int {
+        try connection.query(Self.insertedRowsSQL).rows.first?.int("inserted") ?? 0
+    }
+}

@@ -1,0 +1,96 @@
+import Redis
+
+/// The queue for processes that are not on the gateway's event loop (docketctl and its console): a Redis client of its
+/// own, whose thread runs every call, and errors in the queue's terms. Callers never see a Redis type.
+public final class QueueClient: Sendable {
+    public let queue: EventQueue
+    /// The Redis URL with any password replaced by `***`, for messages.
+    public let redactedURL: String
+    private let redis: RedisClient
+
+    /// Nothing connects until the first call. Throws `InvalidQueueURL` for a URL that is not `redis://host:port/db`.
+    public init(url: String, prefix: String) throws(InvalidQueueURL) {
+        let configuration: RedisConfiguration
+        do {
+            configuration = try RedisConfiguration(url: url)
+        } catch {
+            throw InvalidQueueURL(message: error.message)
+        }
+        redis = RedisClient(configuration: configuration)
+        redactedURL = configuration.redactedURL
+        queue = EventQueue(prefix: prefix)
+    }
+
+    /// Closes the connection; later calls fail with `QueueUnavailable`.
+    public func shutdown() {
+        redis.shutdown()
+    }
+
+    /// Backlog, pending, retrying, dead and the consumers, read together.
+    public func stats() async throws -> QueueStats {
+        try await run { connection, queue in try queue.stats(connection) }
+    }
+
+    /// Entries not yet delivered to any worker (XINFO GROUPS `lag`); 0 when nothing was ever enqueued, nil when Redis
+    /// cannot tell.
+    public func groupLag() async throws -> Int? {
+        try await run { connection, queue in try queue.groupLag(connection) }
+    }
+
+    /// How many entries were ever added to the events and dead streams: rates come from two readings.
+    public func counters() async throws -> QueueCounters {
+        try await run { connection, queue in try queue.counters(connection) }
+    }
+
+    /// Newest first, at most `limit`.
+    public func deadLetters(limit: Int) async throws -> [DeadLetter] {
+        try await run { connection, queue in try queue.deadLetters(connection, limit: limit) }
+    }
+
+    /// Every dead letter matching `filter` (every one for an empty filter), oldest first.
+    public func deadLetters(matching filter: DeadLetterFilter) async throws -> [DeadLetter] {
+        try await run { connection, queue in try queue.deadLetters(connection, matching: filter) }
+    }
+
+    /// One page of matching dead letters, newest first, below `cursor`.
+    public func deadLetterPage(filter: DeadLetterFilter, before cursor: String?, limit: Int) async throws -> DeadLetterPage {
+        try await run { connection, queue in
+            try queue.deadLetterPage(connection, filter: filter, before: cursor, limit: limit)
+        }
+    }
+
+    /// One dead letter, or nil.
+    public func deadLetter(id: String) async throws -> DeadLetter? {
+        try await run { connection, queue in try queue.deadLetter(connection, id: id) }
+    }
+
+    /// Moves a dead letter back onto the events stream, atomically; the new event id, or nil when it is gone.
+    public func replay(deadLetterId: String) async throws -> String? {
+        try await run { connection, queue in try queue.replay(connection, deadLetterId: deadLetterId) }
+    }
+
+    /// Deletes dead letters; how many existed.
+    @discardableResult
+    public func purge(deadLetterIds: [String]) async throws -> Int {
+        try await run { connection, queue in try queue.purge(connection, deadLetterIds: deadLetterIds) }
+    }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable (RedisConnection, EventQueue) throws -> T) async throws -> T {
+        let queue = self.queue
+        do {
+            return try await redis.withConnection { connection in try body(connection, queue) }
+        } catch let error as RedisError where error.isConnectionError {
+            throw QueueUnavailable(description: "cannot reach Redis at \(redactedURL): \(error.message)")
+        }
+    }
+}
+
+/// A Redis URL that cannot be used; `message` says why.
+public struct InvalidQueueURL: Error, Sendable {
+    public let message: String
+}
+
+/// Redis could not be reached (refused, timed out, connection lost); nothing can be said about the queue.
+public struct QueueUnavailable: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
