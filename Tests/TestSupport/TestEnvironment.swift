@@ -53,7 +53,7 @@ public enum TestEnvironment {
     }
 
     /// The directory holding Package.swift, found by walking up from this source file.
-    static func packageRoot(from file: String = #filePath) -> URL {
+    public static func packageRoot(from file: String = #filePath) -> URL {
         var url = URL(fileURLWithPath: file).deletingLastPathComponent()
         while url.pathComponents.count > 1 {
             if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
@@ -64,7 +64,7 @@ public enum TestEnvironment {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }
 
-    static func randomHex(_ count: Int) -> String {
+    public static func randomHex(_ count: Int) -> String {
         let digits = Array("0123456789abcdef")
         return String((0..<count).map { _ in digits[Int.random(in: 0..<16)] })
     }

@@ -78,19 +78,21 @@ enum Sparkline {
     static let height = 64.0
 
     static func svg(_ series: ThroughputHistory.Series, now: Double, window: Double) -> HTML {
-        let top = max(series.points.map(\.rate).max() ?? 0, 1)
+        let peak = series.points.map(\.rate).max()
+        let top = max(peak ?? 0, 1)
         let coordinates = series.points.map { point -> String in
             let x = (point.at - (now - window)) / window * width
             let y = height - point.rate / top * (height - 4) - 2
             return "\(format(x)),\(format(y))"
         }
         let latest = series.latest.map { "\(format($0))/s" } ?? "no data yet"
-        let label = "\(series.name): \(latest), peak \(format(top))/s over the last \(Int(window / 60)) minutes"
+        let peakText = peak.map { "\(format($0))/s" } ?? "—"
+        let label = "\(series.name): \(latest), peak \(peakText) over the last \(Int(window / 60)) minutes"
         let line: HTML = coordinates.count > 1
             ? "<polyline fill=\"none\" stroke=\"#2563eb\" stroke-width=\"1.5\" points=\"\(coordinates.joined(separator: " "))\"/>"
             : ""
         return """
-            <figure class="graph"><figcaption>\(series.name) <strong>\(latest)</strong> <small>peak \(format(top))/s</small></figcaption>\
+            <figure class="graph"><figcaption>\(series.name) <strong>\(latest)</strong> <small>peak \(peakText)</small></figcaption>\
             <svg viewBox="0 0 \(format(width)) \(format(height))" width="\(Int(width))" height="\(Int(height))" role="img" aria-label="\(label)">\
             <rect x="0" y="0" width="\(format(width))" height="\(format(height))" fill="#f8fafc" stroke="#cbd5e1"/>\(line)</svg></figure>
             """
