@@ -118,12 +118,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "Worker",
-            dependencies: processProducts + ["Runtime", "HealthEndpoint", "Queue", "Store", "Redis", "Postgres", "Model", "Durations"],
+            dependencies: processProducts + ["Runtime", "HealthEndpoint", "Queue", "Store", "Model", "Durations"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "Scheduler",
-            dependencies: processProducts + ["Runtime", "HealthEndpoint", "Store", "Postgres", "Curl", "Model"],
+            dependencies: processProducts + ["Runtime", "HealthEndpoint", "Store", "Curl", "Model"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

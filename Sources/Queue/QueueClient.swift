@@ -6,10 +6,15 @@ public final class QueueClient: Sendable {
     public let queue: EventQueue
     /// The Redis URL with any password replaced by `***`, for messages.
     public let redactedURL: String
-    private let redis: RedisClient
+    /// How long one Redis command may take before the connection is dropped: a blocking read must ask for less.
+    public let commandTimeout: Duration
+    let redis: RedisClient
+    /// A connection of its own for blocking reads (`read` with a block time), so they never hold up other calls.
+    let reader: RedisClient?
 
-    /// Nothing connects until the first call. Throws `InvalidQueueURL` for a URL that is not `redis://host:port/db`.
-    public init(url: String, prefix: String) throws(InvalidQueueURL) {
+    /// Nothing connects until the first call. `blockingReads`: keep a second connection for `read`, whose BLOCK would
+    /// otherwise make every other call wait. Throws `InvalidQueueURL` for a URL that is not `redis://host:port/db`.
+    public init(url: String, prefix: String, blockingReads: Bool = false) throws(InvalidQueueURL) {
         let configuration: RedisConfiguration
         do {
             configuration = try RedisConfiguration(url: url)
@@ -17,12 +22,15 @@ public final class QueueClient: Sendable {
             throw InvalidQueueURL(message: error.message)
         }
         redis = RedisClient(configuration: configuration)
+        reader = blockingReads ? RedisClient(configuration: configuration) : nil
         redactedURL = configuration.redactedURL
+        commandTimeout = configuration.commandTimeout
         queue = EventQueue(prefix: prefix)
     }
 
-    /// Closes the connection; later calls fail with `QueueUnavailable`.
+    /// Closes the connections; later calls fail with `QueueUnavailable`.
     public func shutdown() {
+        reader?.shutdown()
         redis.shutdown()
     }
 
@@ -75,10 +83,12 @@ public final class QueueClient: Sendable {
         try await run { connection, queue in try queue.purge(connection, deadLetterIds: deadLetterIds) }
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (RedisConnection, EventQueue) throws -> T) async throws -> T {
+    func run<T: Sendable>(
+        on client: RedisClient? = nil, _ body: @escaping @Sendable (RedisConnection, EventQueue) throws -> T
+    ) async throws -> T {
         let queue = self.queue
         do {
-            return try await redis.withConnection { connection in try body(connection, queue) }
+            return try await (client ?? redis).withConnection { connection in try body(connection, queue) }
         } catch let error as RedisError where error.isConnectionError {
             throw QueueUnavailable(description: "cannot reach Redis at \(redactedURL): \(error.message)")
         }

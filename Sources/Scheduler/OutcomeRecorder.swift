@@ -1,5 +1,4 @@
 import Logging
-import Postgres
 import Runtime
 import Store
 import Synchronization
@@ -22,15 +21,14 @@ final class OutcomeRecorder: Sendable {
     /// Most outcomes written in one pipeline.
     static let maxBatch = 256
 
-    private let database: PostgresClient
+    private let database: StoreClient
     private let logger: Logger
-    private let store = ReviewStore()
     private let state = Mutex(State())
     private let signals: AsyncStream<Void>
     private let signal: AsyncStream<Void>.Continuation
 
     /// Creates a recorder writing through `database` (best a client of its own, so claims do not wait behind writes).
-    init(database: PostgresClient, logger: Logger) {
+    init(database: StoreClient, logger: Logger) {
         self.database = database
         self.logger = logger
         (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
@@ -81,13 +79,12 @@ final class OutcomeRecorder: Sendable {
     /// The batch in one pipeline, retried through connection failures; a statement error (say a documentId another
     /// review holds) rolls the batch back, so then each outcome is written on its own.
     private func write(_ outcomes: [ReviewOutcome]) async -> [Bool] {
-        let store = self.store
         var backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(2))
         for _ in 0..<6 {
             do {
-                try await database.withConnection { connection in try store.record(outcomes, on: connection) }
+                try await database.record(outcomes)
                 return Array(repeating: true, count: outcomes.count)
-            } catch let error as PostgresError where !error.isConnectionError {
+            } catch let error where !(error is StoreUnavailable) {
                 return await writeEach(outcomes)
             } catch {
                 logger.warning("Could not record request outcomes; retrying", metadata: ["count": "\(outcomes.count)", "error": "\(error)"])
@@ -102,11 +99,10 @@ final class OutcomeRecorder: Sendable {
     }
 
     private func writeEach(_ outcomes: [ReviewOutcome]) async -> [Bool] {
-        let store = self.store
         var written: [Bool] = []
         for outcome in outcomes {
             do {
-                _ = try await database.withConnection { connection in try store.recordAlone(outcome, on: connection) }
+                try await database.recordAlone(outcome)
                 written.append(true)
             } catch {
                 logger.error("Could not record a request outcome", metadata: ["review_id": "\(outcome.id)", "error": "\(error)"])

@@ -2,7 +2,6 @@ import Curl
 import Foundation
 import Logging
 import Model
-import Postgres
 import Runtime
 import ServiceLifecycle
 import Store
@@ -26,13 +25,12 @@ final class ReviewScheduler: Service, Sendable {
     private let configuration: SchedulerConfiguration
     private let classifier: RequestClassifier
     /// Claims, releases and stale counts; one connection on its own thread.
-    private let database: PostgresClient
+    private let database: StoreClient
     /// Writes request outcomes in batches on a connection of its own.
     private let recorder: OutcomeRecorder
     /// LISTEN only: it blocks in poll() between notifications, so it gets its own connection and thread.
-    private let listener: PostgresClient
+    private let listener: StoreClient
     private let curl: CurlClient
-    private let store = ReviewStore()
     private let metrics: SchedulerMetrics
     private let logger: Logger
     private let state = Mutex(State())
@@ -40,9 +38,9 @@ final class ReviewScheduler: Service, Sendable {
     /// Creates the scheduler; it owns neither client (the command shuts them down after `run` returns).
     init(
         configuration: SchedulerConfiguration,
-        database: PostgresClient,
-        recording: PostgresClient,
-        listener: PostgresClient,
+        database: StoreClient,
+        recording: StoreClient,
+        listener: StoreClient,
         curl: CurlClient,
         metrics: SchedulerMetrics,
         logger: Logger
@@ -133,11 +131,7 @@ final class ReviewScheduler: Service, Sendable {
 
     /// Claims up to `limit` due reviews and registers them as in flight before any request starts.
     private func claim(limit: Int) async throws -> [ClaimedReview] {
-        let store = self.store
-        let lease = configuration.claimLease
-        let claimed = try await database.withConnection { connection in
-            try store.claimDue(limit: limit, lease: lease, on: connection)
-        }
+        let claimed = try await database.claimDue(limit: limit, lease: configuration.claimLease)
         let inFlight = state.withLock { state in
             state.databaseReachable = true
             state.claimed.formUnion(claimed.map(\.id))
@@ -229,9 +223,8 @@ final class ReviewScheduler: Service, Sendable {
         }
         metrics.inFlight.record(0)
         guard !ids.isEmpty else { return }
-        let store = self.store
         do {
-            try await database.withConnection { connection in try store.releaseClaims(ids: ids, on: connection) }
+            try await database.releaseClaims(ids: ids)
             logger.info("Released unsettled claims", metadata: ["count": "\(ids.count)"])
         } catch {
             logger.warning("Could not release claims; they lapse with their lease", metadata: ["count": "\(ids.count)", "error": "\(error)"])
@@ -243,17 +236,11 @@ final class ReviewScheduler: Service, Sendable {
     /// Wakes the request loop when `docketctl submit` (or a trigger) NOTIFYs; re-issues LISTEN after a reconnect.
     private func listenForSubmissions(_ waker: AsyncStream<Void>.Continuation) async {
         var backoff = Backoff()
-        let channel = ReviewStore.notifyChannel
         let wait = min(configuration.pollInterval, .milliseconds(500))
         while !Task.isCancelled {
             do {
                 let listening = state.withLock { $0.listeningBackend }
-                let (backend, notified) = try await listener.withConnection { connection in
-                    if connection.backendPID != listening {
-                        try connection.listen(channel)
-                    }
-                    return (connection.backendPID, try !connection.waitForNotifications(timeout: wait).isEmpty)
-                }
+                let (backend, notified) = try await listener.waitForSubmissions(listeningBackend: listening, timeout: wait)
                 if backend != listening {
                     // A fresh LISTEN may have missed notifications sent while we were reconnecting.
                     state.withLock { $0.listeningBackend = backend }
@@ -279,14 +266,11 @@ final class ReviewScheduler: Service, Sendable {
 
     /// Keeps the stale-review gauge current.
     private func watchStaleReviews() async {
-        let store = self.store
         let timeout = configuration.reviewTimeout
         let interval = max(configuration.pollInterval, .seconds(1))
         while !Task.isCancelled {
             do {
-                let stale = try await database.withConnection { connection in
-                    try store.stalePendingCount(olderThan: timeout, on: connection)
-                }
+                let stale = try await database.stalePendingCount(olderThan: timeout)
                 metrics.staleReviews.record(stale)
             } catch {
                 logger.debug("Could not count stale reviews", metadata: ["error": "\(error)"])

@@ -2,8 +2,8 @@ import ArgumentParser
 import Curl
 import HealthEndpoint
 import Model
-import Postgres
 import Runtime
+import Store
 
 /// `docket-scheduler`: claims QUEUED reviews, asks the Help Desk to review them, records the answers
 /// (docs/architecture.md, "Each process's job" and "The guarantees and where each is kept").
@@ -154,9 +154,9 @@ struct SchedulerCommand: AsyncParsableCommand, MetricsPortDefault {
         ) { context, resources in
             let scheduler = ReviewScheduler(
                 configuration: configuration,
-                database: resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() },
-                recording: resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() },
-                listener: resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() },
+                database: resources.opened(StoreClient(url: databaseURL)) { $0.shutdown() },
+                recording: resources.opened(StoreClient(url: databaseURL)) { $0.shutdown() },
+                listener: resources.opened(StoreClient(url: databaseURL)) { $0.shutdown() },
                 curl: resources.opened(CurlClient(maxConnections: configuration.maxInFlight)) { $0.shutdown() },
                 metrics: SchedulerMetrics(),
                 logger: context.logger

@@ -11,6 +11,11 @@ public final class StoreClient: Sendable {
         postgres = PostgresClient(url: url)
     }
 
+    /// For a worker's verdict writes: every connection it opens gets `VerdictStore.sessionSettings`.
+    public init(verdictsAt url: String) {
+        postgres = PostgresClient(url: url, sessionSettings: VerdictStore.sessionSettings)
+    }
+
     /// Closes the connection; later calls fail with `StoreUnavailable`.
     public func shutdown() {
         postgres.shutdown()
@@ -52,6 +57,60 @@ public final class StoreClient: Sendable {
     public func submitAtomically<T: Sendable>(_ body: @escaping @Sendable (ReviewSubmission) throws -> T) async throws -> T {
         try await run { connection in
             try connection.transaction { connection in try body(ReviewSubmission(connection: connection)) }
+        }
+    }
+
+    // MARK: - The worker's writes
+
+    /// Applies a batch of verdicts in one statement (`VerdictStore.applyIsolatingFailures`): one outcome per record.
+    public func applyVerdicts(_ records: [VerdictRecord], with store: VerdictStore) async throws -> [VerdictOutcome] {
+        try await run { connection in try store.applyIsolatingFailures(records, on: connection) }
+    }
+
+    /// The audit trail's upkeep (`AuditLog.upkeep`).
+    public func auditUpkeep(_ audit: AuditLog, retention: Duration?) async throws -> AuditLog.UpkeepReport {
+        try await run { connection in try audit.upkeep(retention: retention, on: connection) }
+    }
+
+    // MARK: - The scheduler's
+
+    /// Claims up to `limit` due reviews for `lease` (`ReviewStore.claimDue`).
+    public func claimDue(limit: Int, lease: Duration) async throws -> [ClaimedReview] {
+        try await run { connection in try ReviewStore().claimDue(limit: limit, lease: lease, on: connection) }
+    }
+
+    /// Gives claims back unsettled, so another scheduler takes them at once.
+    public func releaseClaims(ids: [Int]) async throws {
+        try await run { connection in try ReviewStore().releaseClaims(ids: ids, on: connection) }
+    }
+
+    /// Records request outcomes in one pipeline and one commit; a statement error rolls the whole batch back and is
+    /// thrown as it is (not `StoreUnavailable`), so the caller can record them one by one.
+    public func record(_ outcomes: [ReviewOutcome]) async throws {
+        try await run { connection in try ReviewStore().record(outcomes, on: connection) }
+    }
+
+    /// Records one outcome on its own (`ReviewStore.recordAlone`); whether a row changed.
+    @discardableResult
+    public func recordAlone(_ outcome: ReviewOutcome) async throws -> Bool {
+        try await run { connection in try ReviewStore().recordAlone(outcome, on: connection) }
+    }
+
+    /// How many reviews have waited for a verdict longer than `timeout`.
+    public func stalePendingCount(olderThan timeout: Duration) async throws -> Int {
+        try await run { connection in try ReviewStore().stalePendingCount(olderThan: timeout, on: connection) }
+    }
+
+    /// Waits up to `timeout` for `NOTIFY docket_reviews` (a submission), LISTENing first when the connection is not the
+    /// one that listened last (`listeningBackend`: a reconnect loses the LISTEN). Returns the connection's backend
+    /// (compare it with the last to know a LISTEN was re-issued, and notifications in between may have been missed)
+    /// and whether a notification came.
+    public func waitForSubmissions(listeningBackend: Int32, timeout: Duration) async throws -> (backend: Int32, notified: Bool) {
+        try await run { connection in
+            if connection.backendPID != listeningBackend {
+                try connection.listen(ReviewStore.notifyChannel)
+            }
+            return (connection.backendPID, try !connection.waitForNotifications(timeout: timeout).isEmpty)
         }
     }
 

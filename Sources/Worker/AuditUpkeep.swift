@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Postgres
 import Runtime
 import ServiceLifecycle
 import Store
@@ -10,7 +9,7 @@ import Store
 /// work, and each step is idempotent. It has its own Postgres connection, so a `DETACH … CONCURRENTLY` waiting for old
 /// transactions never holds up the worker's batches.
 struct AuditUpkeep: Service {
-    let postgres: PostgresClient
+    let store: StoreClient
     let audit: AuditLog
     let retention: Duration
     let interval: Duration
@@ -38,9 +37,7 @@ struct AuditUpkeep: Service {
         let audit = self.audit
         let retention = self.retention
         do {
-            let report = try await postgres.withConnection { connection in
-                try audit.upkeep(retention: retention, on: connection)
-            }
+            let report = try await store.auditUpkeep(audit, retention: retention)
             if !report.created.isEmpty || !report.dropped.isEmpty {
                 logger.info("Audit trail upkeep", metadata: [
                     "created": "\(report.created.joined(separator: ","))",

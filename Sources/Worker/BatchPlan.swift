@@ -44,6 +44,14 @@ struct BatchPlan: Sendable {
     var retries: [Retry] = []
     var dead: [Dead] = []
 
+    /// What Redis is told: the acknowledgements, retries and dead letters, without the reasons kept for logs.
+    var settlement: Settlement {
+        Settlement(
+            acknowledged: acknowledged,
+            retries: retries.map { Settlement.Retry(entryId: $0.entryId, envelope: $0.envelope, dueAtMilliseconds: $0.dueAtMilliseconds) },
+            dead: dead.map { Settlement.Dead(entryId: $0.entryId, fields: $0.fields, reason: $0.reason, attempts: $0.attempts) })
+    }
+
     /// Decodes each entry's envelope and body; an entry that fails either is decided here (dead-lettered later).
     static func decode(_ entries: [StreamEntry]) -> Decoded {
         var decoded = Decoded(

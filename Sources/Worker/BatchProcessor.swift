@@ -70,7 +70,7 @@ struct BatchProcessor: Sendable {
         for item in plan.dead {
             logger.warning("Event dead-lettered", metadata: [
                 "entry_id": "\(item.entryId)",
-                "webhook_id": "\(Self.webhookId(item.fields))",
+                "webhook_id": "\(StreamEntry.loggableWebhookId(item.fields))",
                 "attempts": "\(item.attempts)", "reason": "\(item.reason)",
             ])
         }
@@ -82,11 +82,5 @@ struct BatchProcessor: Sendable {
         guard count > 0 else { return }
         metrics.deadTrimmed.increment(by: count)
         logger.warning("Dead stream at its bound: oldest dead letters removed", metadata: ["trimmed": "\(count)"])
-    }
-
-    /// The webhook id field for logs (never the body).
-    static func webhookId(_ fields: [(name: String, value: [UInt8])]) -> String {
-        guard let value = fields.first(where: { $0.name == EventEnvelope.Field.webhookId.rawValue })?.value else { return "-" }
-        return String(decoding: value.prefix(256), as: UTF8.self)
     }
 }

@@ -1,7 +1,5 @@
 import Durations
-import Postgres
 import Queue
-import Redis
 import Store
 
 /// Where a batch's verdicts go: the seam between `BatchProcessor`'s decisions and Postgres, so its branches can be
@@ -18,41 +16,23 @@ protocol EntrySettler: Sendable {
     func settle(_ plan: BatchPlan, consumer: String, failedAtMilliseconds: Int) async throws -> Int
 }
 
-/// The verdict store on the worker's Postgres connection.
-struct PostgresVerdictSink: VerdictSink {
+/// Verdicts applied through the store's client (one statement per batch, `VerdictStore`).
+struct StoreVerdictSink: VerdictSink {
     let store: VerdictStore
-    let client: PostgresClient
+    let client: StoreClient
 
     func apply(_ records: [VerdictRecord]) async throws -> [VerdictOutcome] {
-        let store = self.store
-        return try await client.withConnection { connection in try store.applyIsolatingFailures(records, on: connection) }
+        try await client.applyVerdicts(records, with: store)
     }
 }
 
-/// The queue's settle scripts on the worker's Redis connection.
-struct RedisEntrySettler: EntrySettler {
-    let queue: EventQueue
-    let client: RedisClient
-    /// The dead stream's bound (`DOCKET_DEAD_MAXLEN`; 0: none).
+/// A batch settled through the queue's client, on one connection.
+struct QueueEntrySettler: EntrySettler {
+    let client: QueueClient
     let deadMaxLength: Int
 
     func settle(_ plan: BatchPlan, consumer: String, failedAtMilliseconds: Int) async throws -> Int {
-        let queue = self.queue
-        let deadMaxLength = self.deadMaxLength
-        return try await client.withConnection { connection -> Int in
-            try queue.acknowledge(connection, ids: plan.acknowledged)
-            for retry in plan.retries {
-                try queue.scheduleRetry(
-                    connection, entryId: retry.entryId, envelope: retry.envelope, dueAtMilliseconds: retry.dueAtMilliseconds)
-            }
-            var trimmed = 0
-            for item in plan.dead {
-                trimmed += try queue.deadLetter(
-                    connection, entryId: item.entryId, fields: item.fields, reason: item.reason, attempts: item.attempts,
-                    consumer: consumer, failedAtMilliseconds: failedAtMilliseconds, maxLength: deadMaxLength
-                ).trimmed
-            }
-            return trimmed
-        }
+        try await client.settle(
+            plan.settlement, consumer: consumer, failedAtMilliseconds: failedAtMilliseconds, deadMaxLength: deadMaxLength)
     }
 }

@@ -1,14 +1,12 @@
 import Logging
 import Queue
-import Redis
 import Runtime
 import ServiceLifecycle
 
 /// Moves due retries from `{P}:retry` back onto the events stream every interval (atomic Lua, bounded batch), so retries
 /// need no other process; safe with any number of workers. Also samples the stream lag gauge.
 struct RetryPromoter: Service {
-    let queue: EventQueue
-    let redis: RedisClient
+    let client: QueueClient
     let interval: Duration
     let limit: Int
     let metrics: WorkerMetrics
@@ -47,12 +45,7 @@ struct RetryPromoter: Service {
     }
 
     private func promoteOnce() async throws -> Int {
-        let queue = self.queue
-        let now = nowMilliseconds()
-        let limit = self.limit
-        let moved = try await redis.withConnection { connection in
-            try queue.promoteDueRetries(connection, nowMilliseconds: now, limit: limit)
-        }
+        let moved = try await client.promoteDueRetries(nowMilliseconds: nowMilliseconds(), limit: limit)
         if moved > 0 {
             logger.debug("Promoted due retries", metadata: ["count": "\(moved)"])
         }
@@ -62,8 +55,7 @@ struct RetryPromoter: Service {
     /// Samples the `workers` group's lag (entries not yet delivered; 0 when the stream is missing); when Redis cannot
     /// tell, the gauge keeps its last value.
     private func sampleLag() async throws {
-        let queue = self.queue
-        if let lag = try await redis.withConnection({ connection in try queue.groupLag(connection) }) {
+        if let lag = try await client.groupLag() {
             metrics.streamLag.record(lag)
         }
     }

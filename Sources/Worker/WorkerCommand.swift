@@ -9,9 +9,7 @@ import Darwin
 #endif
 import HealthEndpoint
 import Model
-import Postgres
 import Queue
-import Redis
 import Runtime
 import ServiceLifecycle
 import Store
@@ -77,9 +75,9 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
     }
 
     func run() async throws {
-        let redisConfiguration: RedisConfiguration
+        let queueClient: QueueClient
         do {
-            redisConfiguration = try RedisConfiguration(url: common.redisURL)
+            queueClient = try QueueClient(url: common.redisURL, prefix: common.redisPrefix, blockingReads: true)
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }
@@ -92,7 +90,7 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         configuration.auditRetention = auditRetention.duration
         configuration.deadMaxLength = deadMaxLength
         // BLOCK stays well below the socket timeout: hiredis drops the connection when that fires.
-        configuration.blockMilliseconds = max(100, min(1_000, redisConfiguration.commandTimeout.milliseconds() / 4))
+        configuration.blockMilliseconds = max(100, min(1_000, queueClient.commandTimeout.milliseconds() / 4))
         let databaseURL = database.databaseURL
         let metricsPort = metrics.metricsPort
 
@@ -102,33 +100,29 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
             startMetadata: ["consumer": "\(configuration.consumer)", "batch_size": "\(configuration.batchSize)"]
         ) { context, resources in
             let workerMetrics = WorkerMetrics()
-            let queue = EventQueue(prefix: common.redisPrefix)
-            let reader = resources.opened(RedisClient(configuration: redisConfiguration)) { $0.shutdown() }
-            let redis = resources.opened(RedisClient(configuration: redisConfiguration)) { $0.shutdown() }
-            let postgres = resources.opened(
-                PostgresClient(url: databaseURL, sessionSettings: VerdictStore.sessionSettings)) { $0.shutdown() }
+            let queue = resources.opened(queueClient) { $0.shutdown() }
+            let store = resources.opened(StoreClient(verdictsAt: databaseURL)) { $0.shutdown() }
             let processor = BatchProcessor(
-                verdicts: PostgresVerdictSink(
-                    store: VerdictStore(recordsAudit: configuration.auditRetention != nil), client: postgres),
-                settler: RedisEntrySettler(queue: queue, client: redis, deadMaxLength: configuration.deadMaxLength),
+                verdicts: StoreVerdictSink(store: VerdictStore(recordsAudit: configuration.auditRetention != nil), client: store),
+                settler: QueueEntrySettler(client: queue, deadMaxLength: configuration.deadMaxLength),
                 disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
                 metrics: workerMetrics, logger: context.logger, random: { Double.random(in: Double.ulpOfOne...1) },
                 wallClock: WorkerCommand.wallClockMilliseconds)
             let consumerService = EventConsumer(
                 configuration: configuration,
-                queue: RedisConsumerQueue(queue: queue, reader: reader, redis: redis, deadMaxLength: configuration.deadMaxLength),
+                queue: QueueConsumer(client: queue, deadMaxLength: configuration.deadMaxLength),
                 processor: processor, metrics: workerMetrics, logger: context.logger)
             var services: [any Service] = [
                 HealthServer(port: metricsPort, context: context, readiness: { consumerService.isHealthy }),
                 RetryPromoter(
-                    queue: queue, redis: redis, interval: configuration.promotionInterval, limit: configuration.promotionLimit,
+                    client: queue, interval: configuration.promotionInterval, limit: configuration.promotionLimit,
                     metrics: workerMetrics, logger: context.logger, nowMilliseconds: WorkerCommand.wallClockMilliseconds),
             ]
             if let retention = configuration.auditRetention {
                 // Its own connection: a detach waiting for old transactions never holds up a batch.
-                let upkeepPostgres = resources.opened(PostgresClient(url: databaseURL)) { $0.shutdown() }
+                let upkeepStore = resources.opened(StoreClient(url: databaseURL)) { $0.shutdown() }
                 services.append(AuditUpkeep(
-                    postgres: upkeepPostgres, audit: AuditLog(), retention: retention, interval: .seconds(3_600),
+                    store: upkeepStore, audit: AuditLog(), retention: retention, interval: .seconds(3_600),
                     retryInterval: .seconds(60), metrics: workerMetrics, logger: context.logger))
             }
             services.append(consumerService)
