@@ -109,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "Gateway",
             dependencies: processProducts + [
-                "Runtime", "Queue", "Redis", "RedisNIO", "Model", "StandardWebhooks",
+                "Runtime", "Queue", "Model", "StandardWebhooks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

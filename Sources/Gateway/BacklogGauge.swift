@@ -1,17 +1,16 @@
 import NIOCore
 import Queue
-import Redis
-import RedisNIO
 
 /// Refreshes `docket_gateway_backlog` from `XLEN {PREFIX}:events` every interval, through loop 0's Redis connection
 /// (one command per interval, skipped while the link is down or the last one is unanswered).
-final class BacklogGauge: RedisRequester {
+final class BacklogGauge: QueueRequester {
     private let loop: GatewayLoop
     private let command: BacklogCommand
     private let interval: TimeAmount
     private var awaitingReply = false
     private var timer: Scheduled<Void>?
     private var stopped = false
+    private lazy var caller = QueueCaller(self)
 
     init(loop: GatewayLoop, keys: QueueKeys, interval: Duration) {
         self.loop = loop
@@ -40,7 +39,7 @@ final class BacklogGauge: RedisRequester {
     private func refresh() {
         if !awaitingReply {
             do {
-                try loop.redis.send(self)
+                try loop.queue.send(caller)
                 awaitingReply = true
             } catch {
                 // Down or saturated: the gauge keeps its last value until Redis answers again.
@@ -53,9 +52,9 @@ final class BacklogGauge: RedisRequester {
         command.write(into: &buffer)
     }
 
-    func redisReplied(_ result: Result<RESPValue, RedisError>) {
+    func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
         awaitingReply = false
-        if case .success(let reply) = result, let length = BacklogCommand.backlog(from: reply) {
+        if case .success(let reply) = result, let length = reply.backlog {
             loop.process.metrics.backlog.record(length)
         }
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import NIOCore
-import Redis
+import Queue
 import Runtime
 import StandardWebhooks
 
@@ -92,15 +92,15 @@ struct GatewayCommand: AsyncParsableCommand {
         } catch {
             throw ConfigurationError(error.description)
         }
-        let redis: RedisConfiguration
+        let queue: QueueLink.Configuration
         do {
-            redis = try GatewayConfiguration.redisConfiguration(url: common.redisURL)
+            queue = try GatewayConfiguration.queueConfiguration(url: common.redisURL)
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }
         return GatewayConfiguration(
             secrets: secrets,
-            redis: redis,
+            queue: queue,
             redisPrefix: common.redisPrefix,
             eventLoopThreads: threads,
             maxPendingPerLoop: maxPending,
@@ -122,7 +122,7 @@ struct GatewayCommand: AsyncParsableCommand {
             startMetadata: [
                 "address": "\(configuration.host):\(configuration.port)",
                 "threads": "\(configuration.eventLoopThreads)",
-                "redis": "\(configuration.redis.redactedURL)",
+                "redis": "\(configuration.queue.redactedURL)",
                 "prefix": "\(configuration.redisPrefix)",
                 "secrets": "\(configuration.secrets.count)",
             ]

@@ -1,12 +1,12 @@
-import Redis
+import Queue
 import StandardWebhooks
 
 /// Everything the gateway needs to run, filled from flags and `DOCKET_*` variables by `GatewayCommand` (or by tests).
 struct GatewayConfiguration: Sendable {
     /// Secrets any one of which may sign a webhook (several during rotation).
     var secrets: [WebhookSecret]
-    /// Redis, with timeouts short enough that an unreachable server becomes a 503 within about a second.
-    var redis: RedisConfiguration
+    /// The queue's Redis, with timeouts short enough that an unreachable server becomes a 503 within about a second.
+    var queue: QueueLink.Configuration
     /// `{PREFIX}:events` etc.
     var redisPrefix: String = "docket"
     /// Event loops (threads); each owns its connections and one Redis connection.
@@ -29,10 +29,9 @@ struct GatewayConfiguration: Sendable {
     var readinessInterval: Duration = .milliseconds(500)
 
     /// Connect within 500 ms and expect each reply within 1 s: beyond that Redis counts as unreachable (a 503).
-    static func redisConfiguration(url: String) throws(RedisError) -> RedisConfiguration {
-        var configuration = try RedisConfiguration(url: url)
-        configuration.connectTimeout = .milliseconds(500)
-        configuration.commandTimeout = .seconds(1)
-        return configuration
+    /// `maxPending` and the ping interval are set per loop from `maxPendingPerLoop` and `readinessInterval`.
+    static func queueConfiguration(url: String) throws(InvalidQueueURL) -> QueueLink.Configuration {
+        try QueueLink.Configuration(
+            url: url, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1), maxPending: 4096, pingInterval: .milliseconds(500))
     }
 }

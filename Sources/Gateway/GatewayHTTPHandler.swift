@@ -1,8 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
-import Redis
-import RedisNIO
+import Queue
 import StandardWebhooks
 
 /// One HTTP connection's handler, right behind NIO's HTTP/1.1 request decoder. It answers every request on its event
@@ -20,7 +19,7 @@ import StandardWebhooks
 ///
 /// At most one enqueue per connection awaits Redis. If the client goes away meanwhile, the reply still arrives (replies
 /// are matched by order on the Redis connection) and is counted, but not written.
-final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
+final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -53,6 +52,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
     private let loop: GatewayLoop
     private var context: ChannelHandlerContext?
     private var state = State.idle
+    /// This handler's handle on the loop's queue link, made once and sent for each enqueue.
+    private lazy var caller = QueueCaller(self)
     private var queued = CircularBuffer<Queued>(initialCapacity: 4)
     /// A `read` held back while a request awaits Redis or the socket is not writable.
     private var readPending = false
@@ -310,7 +311,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
             state = .awaitingRedis(body: body)
             enqueueStarted = .now()
             do {
-                try loop.sender.send(self)
+                try loop.sender.send(caller)
             } catch {
                 loop.logger.debug("Enqueue refused", metadata: [
                     "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "reason": "\(error)",
@@ -320,20 +321,20 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, RedisRequester {
         }
     }
 
-    // MARK: - RedisRequester
+    // MARK: - QueueRequester
 
     func writeCommand(into buffer: inout ByteBuffer) {
         guard case .awaitingRedis(let body) = state else {
             // Unreachable: the connection asks only while we await it. Still write one command, so that replies stay
             // matched to their commands on the connection.
             assertionFailure("asked for a command while not awaiting Redis")
-            buffer.writeRESPCommand("PING")
+            QueueLink.writeNoOp(into: &buffer)
             return
         }
         loop.enqueue.write(webhookId: webhookId, timestamp: webhookTimestamp, receivedAt: receivedAt, body: body, into: &buffer)
     }
 
-    func redisReplied(_ result: Result<RESPValue, RedisError>) {
+    func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
         guard case .awaitingRedis = state else { return }
         switch result {
         case .success:

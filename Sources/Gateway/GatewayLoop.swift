@@ -1,15 +1,14 @@
 import Logging
 import NIOCore
 import Queue
-import RedisNIO
 import StandardWebhooks
 
 /// What every connection on one event loop shares: the loop's Redis connection, the keyed verifier, the encoded
 /// enqueue command and the request-id counter. Confined to its loop, so none of it is locked.
 final class GatewayLoop {
     let eventLoop: any EventLoop
-    let redis: RedisLoopConnection
-    /// Where enqueues go: `redis`, unless a test put a fake here.
+    let queue: QueueLink
+    /// Where enqueues go: `queue`, unless a test put a fake here.
     var sender: any EnqueueSender
     let intake: WebhookIntake
     let enqueue: EnqueueCommand
@@ -23,15 +22,11 @@ final class GatewayLoop {
         self.process = process
         self.logger = logger
         self.proxies = configuration.trustedProxies
-        redis = RedisLoopConnection(
-            configuration: RedisLoopConnection.Configuration(
-                redis: configuration.redis,
-                maxPending: configuration.maxPendingPerLoop,
-                pingInterval: configuration.readinessInterval,
-                scripts: [EnqueueCommand.script]),
-            eventLoop: eventLoop,
-            logger: logger)
-        sender = redis
+        var link = configuration.queue
+        link.maxPending = configuration.maxPendingPerLoop
+        link.pingInterval = configuration.readinessInterval
+        queue = QueueLink(configuration: link, eventLoop: eventLoop, logger: logger)
+        sender = queue
         intake = WebhookIntake(
             verifier: KeyedWebhookVerifier(
                 WebhookVerifier(secrets: configuration.secrets, tolerance: configuration.signatureToleranceSeconds)),

@@ -1,4 +1,4 @@
-import RedisNIO
+import Queue
 import Runtime
 import Synchronization
 
@@ -10,7 +10,7 @@ final class GatewayProcessState: Sendable {
     let requestIDPrefix: String
     /// The Prometheus text served on `/metrics`.
     let exposition: @Sendable () -> [UInt8]
-    private let links = Mutex<[RedisLinkStatus]>([])
+    private let links = Mutex<[QueueLinkStatus]>([])
 
     init(metrics: GatewayMetrics, shutdown: ShutdownFlag, exposition: @escaping @Sendable () -> [UInt8]) {
         self.metrics = metrics
@@ -19,7 +19,7 @@ final class GatewayProcessState: Sendable {
         self.requestIDPrefix = RequestIDGenerator.makeProcessPrefix()
     }
 
-    func register(_ link: RedisLinkStatus) {
+    func register(_ link: QueueLinkStatus) {
         links.withLock { $0.append(link) }
     }
 

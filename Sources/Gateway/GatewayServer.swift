@@ -45,7 +45,7 @@ final class GatewayServer: Service, Sendable {
         let gauge = try await startBacklogGauge(on: loops[0])
         // Listen once Redis is reachable, so the first webhooks after a start are not refused while the links connect;
         // with Redis down, start anyway after the connect timeout (answering 503, /readyz failing) and keep trying.
-        let linksDeadline = ContinuousClock.now + configuration.redis.connectTimeout + .milliseconds(500)
+        let linksDeadline = ContinuousClock.now + configuration.queue.connectTimeout + .milliseconds(500)
         while process.readiness != .ready && ContinuousClock.now < linksDeadline {
             guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { break }
         }
@@ -93,8 +93,8 @@ final class GatewayServer: Service, Sendable {
                 logger[metadataKey: "loop"] = "\(index)"
                 let loop = GatewayLoop(
                     index: index, eventLoop: eventLoop, configuration: configuration, process: process, logger: logger)
-                process.register(loop.redis.status)
-                loop.redis.start()
+                process.register(loop.queue.status)
+                loop.queue.start()
                 return NIOLoopBound(loop, eventLoop: eventLoop)
             }.get()
             loops.append(bound)
@@ -134,7 +134,7 @@ final class GatewayServer: Service, Sendable {
     private func close(loops: [NIOLoopBound<GatewayLoop>], gauge: NIOLoopBound<BacklogGauge>) async {
         try? await gauge.eventLoop.submit { gauge.value.stop() }.get()
         for loop in loops {
-            try? await loop.eventLoop.flatSubmit { loop.value.redis.close() }.get()
+            try? await loop.eventLoop.flatSubmit { loop.value.queue.close() }.get()
         }
     }
 }

@@ -2,7 +2,6 @@ import Model
 import NIOCore
 import NIOHTTP1
 import Queue
-import Redis
 import StandardWebhooks
 
 /// The gateway's decisions, without I/O (docs/reference.md §4): which route a head takes, whether a webhook is
@@ -109,9 +108,9 @@ struct WebhookIntake {
     /// The answer to Redis's reply: 202 for accepted or duplicate, 503 + `Retry-After` for a full backlog, an
     /// unreachable Redis or any reply that is not an enqueue outcome.
     static func answer(
-        forEnqueueReply reply: Result<RESPValue, RedisError>, webhookId: String, allocator: ByteBufferAllocator
+        forEnqueueReply reply: Result<QueueReply, QueueLinkFailure>, webhookId: String, allocator: ByteBufferAllocator
     ) -> GatewayAnswer {
-        guard case .success(let value) = reply, let outcome = try? EnqueueCommand.outcome(value) else {
+        guard case .success(let value) = reply, let outcome = value.enqueueOutcome else {
             return .queueUnavailable
         }
         switch outcome {

@@ -33,7 +33,7 @@ struct GatewayHarness: Sendable {
         self.redisURL = redisURL
         configuration = GatewayConfiguration(
             secrets: try WebhookSecret.list(secrets),
-            redis: try GatewayConfiguration.redisConfiguration(url: redisURL),
+            queue: try GatewayConfiguration.queueConfiguration(url: redisURL),
             redisPrefix: prefix,
             eventLoopThreads: 2,
             host: "127.0.0.1",

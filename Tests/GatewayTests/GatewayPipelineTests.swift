@@ -4,22 +4,24 @@ import NIOCore
 import NIOEmbedded
 import NIOHTTP1
 import Redis
-import RedisNIO
 import Runtime
 import StandardWebhooks
 import TestSupport
 import Testing
 
 @testable import Gateway
+@testable import Queue
 
 /// Stands in for the loop's Redis connection: holds each enqueue until the test answers it, or refuses them all.
 final class FakeEnqueueSender: EnqueueSender {
-    var waiting: [any RedisRequester] = []
+    /// What `QueueLink` would hold: each caller's relay, as the link sees it.
+    var waiting: [QueueCaller.Relay] = []
     var refuseAll = false
 
-    func send(_ requester: any RedisRequester) throws(RedisSendRefusal) {
+    func send(_ caller: QueueCaller) throws(QueueSendRefusal) {
         if refuseAll { throw .unavailable }
-        waiting.append(requester)
+        caller.relay.willSend()
+        waiting.append(caller.relay)
     }
 
     /// Answers the oldest waiting enqueue as Redis would ("accepted"), after checking it wrote a command.
@@ -52,7 +54,7 @@ final class FakeEnqueueSender: EnqueueSender {
             metrics: GatewayMetrics(), shutdown: ShutdownFlag(), exposition: { Array("# metrics\n".utf8) })
         let loop = GatewayLoop(
             index: 0, eventLoop: channel.embeddedEventLoop, configuration: configuration, process: process, logger: H.logger)
-        process.register(loop.redis.status)
+        process.register(loop.queue.status)
         if let sender { loop.sender = sender }
         try GatewayHTTPHandler.addHandlers(to: channel.pipeline.syncOperations, loop: loop)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()

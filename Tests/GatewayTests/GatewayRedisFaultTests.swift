@@ -102,7 +102,7 @@ import Testing
             // No backlog gauge XLEN in the window: the cap is all the webhooks'.
             $0.readinessInterval = .seconds(30)
             // The stall must not count as a lost link.
-            $0.redis.commandTimeout = .seconds(5)
+            $0.queue.commandTimeout = .seconds(5)
         }
         let ids = (0..<12).map { H.uniqueId("cap\($0)") }
         let (during, after) = try await harness.withLiveGateway { client in

@@ -61,7 +61,7 @@ import Testing
         let harness = try H("wire-leaver", redisURL: redis.url) {
             $0.eventLoopThreads = 1
             // The stall below must not count as a lost link.
-            $0.redis.commandTimeout = .seconds(5)
+            $0.queue.commandTimeout = .seconds(5)
         }
         defer { harness.cleanUp() }
         let leaverIds = (0..<3).map { H.uniqueId("gone\($0)") }

@@ -6,6 +6,7 @@ import StandardWebhooks
 import Testing
 
 @testable import Gateway
+@testable import Queue
 
 /// The gateway's decisions without I/O: routes, admission, verification and validation, and the answer to each
 /// Redis reply.
@@ -80,7 +81,8 @@ import Testing
     @Test func everyEnqueueReplyMapsToItsAnswer() {
         let allocator = ByteBufferAllocator()
         func answer(_ reply: Result<RESPValue, RedisError>) -> GatewayAnswer {
-            WebhookIntake.answer(forEnqueueReply: reply, webhookId: #"id-"quoted""#, allocator: allocator)
+            let queueReply = reply.map(QueueReply.init).mapError { QueueLinkFailure(description: $0.description) }
+            return WebhookIntake.answer(forEnqueueReply: queueReply, webhookId: #"id-"quoted""#, allocator: allocator)
         }
         let accepted = answer(.success(.array([.bulkString(Array("accepted".utf8)), .bulkString(Array("1-0".utf8))])))
         #expect(accepted.status == .accepted)
