@@ -45,14 +45,17 @@ let package = Package(
         // `Duration` in the units C libraries, SQL and metrics want; below everything else.
         .target(name: "Durations", swiftSettings: swiftSettings),
 
+        // The one thread-ownership pattern of the C clients: a thread that owns a handle, its queue, shutdown, cancellation.
+        .target(name: "Confinement", swiftSettings: swiftSettings),
+
         // Thin safe clients over the C libraries; C types never leave these modules.
         .target(
             name: "Redis",
-            dependencies: ["CHiredis", "Durations", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CHiredis", "Confinement", "Durations", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Postgres", dependencies: ["CLibPQ", "Durations"], swiftSettings: swiftSettings),
-        .target(name: "Curl", dependencies: ["CCurl", "Durations"], swiftSettings: swiftSettings),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "Confinement", "Durations"], swiftSettings: swiftSettings),
+        .target(name: "Curl", dependencies: ["CCurl", "Confinement", "Durations"], swiftSettings: swiftSettings),
         // Redis on a SwiftNIO event loop (hiredis as the reply decoder), for the gateway's hot path.
         .target(
             name: "RedisNIO",
@@ -148,6 +151,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
 
         .testTarget(name: "DurationsTests", dependencies: ["Durations"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConfinementTests", dependencies: ["Confinement"], swiftSettings: swiftSettings),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RedisNIOTests",

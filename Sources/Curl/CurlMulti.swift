@@ -1,27 +1,21 @@
-import Dispatch
-import Foundation
+import Confinement
 import Synchronization
 private import CCurl
 
-/// A libcurl multi handle driven by its own thread: requests are queued under a lock, run concurrently by
-/// `curl_multi_perform`/`curl_multi_poll`, and answered through their continuations.
+/// A libcurl multi handle driven by a `ConfinedThread` (the pattern every C client here follows: its shutdown and
+/// cancellation rules are that type's): requests are queued, run concurrently by `curl_multi_perform`/`curl_multi_poll`,
+/// and answered through their continuations. Unlike a blocking hiredis or libpq call, a transfer in progress can be
+/// abandoned: cancelling its task removes it from the multi handle.
 final class CurlMulti: Sendable {
     typealias Continuation = CheckedContinuation<Result<CurlResponse, CurlError>, Never>
 
-    private struct Submission: Sendable {
-        var id: UInt64
+    private struct Submission: ConfinedJob {
         var request: CurlRequest
         var continuation: Continuation
-    }
 
-    private struct State {
-        var queue: [Submission] = []
-        /// Requests whose task was cancelled; an id stays until its `perform` returns and calls `forget`.
-        var cancelled: Set<UInt64> = []
-        var nextID: UInt64 = 0
-        var stopped: Bool
-        /// Why every request fails at once (global or multi init failed); nil in normal operation.
-        var brokenReason: CurlError?
+        func refuse(_ reason: JobRefusal) {
+            continuation.resume(returning: .failure(reason == .cancelled ? CurlMulti.cancelledError : CurlMulti.shutdownError))
+        }
     }
 
     /// What the driving thread has handed to libcurl; only that thread touches it.
@@ -41,10 +35,11 @@ final class CurlMulti: Sendable {
         }
     }
 
-    private let handle: CurlMultiHandle?
-    private let state: Mutex<State>
-    /// Signalled by the driving thread as its last act, so `shutdown()` can wait until every caller is answered.
-    private let exited = DispatchSemaphore(value: 0)
+    private let thread: ConfinedThread<Submission>
+    /// Requests cancelled after the thread took them; an id stays until its `perform` returns and calls `forget`.
+    private let cancelledInFlight = CancelMarks()
+    /// Why every request fails at once (global or multi init failed); nil in normal operation.
+    private let brokenReason: CurlError?
 
     /// How long one `curl_multi_poll` may sleep when libcurl wants nothing sooner; a wakeup cuts it short.
     private static let pollTimeoutMilliseconds: Int32 = 1000
@@ -58,98 +53,78 @@ final class CurlMulti: Sendable {
         if broken == nil, handle == nil {
             broken = .client("curl_multi_init failed")
         }
-        self.handle = handle
-        state = Mutex(State(stopped: handle == nil, brokenReason: broken))
+        brokenReason = broken
+        let cancelledInFlight = self.cancelledInFlight
+        // `wakeup` and the cancel hook run under the thread's lock and never after it has seen shutdown, so they cannot
+        // race the handle's cleanup (CurlMultiHandle's safety argument).
+        thread = ConfinedThread(
+            name: "docket-curl",
+            wake: { handle?.wakeup() },
+            onCancelRunning: { id in
+                cancelledInFlight.ids.withLock { _ = $0.insert(id) }
+                handle?.wakeup()
+            })
         if let handle {
-            let thread = Thread { [self] in
-                self.run(handle)
+            thread.start { [cancelledInFlight] thread in
+                Self.run(thread, handle, cancelledInFlight)
             }
-            thread.name = "docket-curl"
-            thread.start()
         }
     }
 
     /// A fresh id for one request, so that it can be cancelled before or after it is submitted.
     func makeRequestID() -> UInt64 {
-        state.withLock { state in
-            state.nextID += 1
-            return state.nextID
-        }
+        thread.makeID()
     }
 
     /// Queues a request for the driving thread; the continuation is always resumed exactly once.
     func submit(_ request: CurlRequest, id: UInt64, _ continuation: Continuation) {
-        let refusal: CurlError? = state.withLock { state in
-            guard !state.stopped else {
-                return state.brokenReason ?? Self.shutdownError
-            }
-            // The task may have been cancelled before it got here.
-            guard !state.cancelled.contains(id) else { return Self.cancelledError }
-            state.queue.append(Submission(id: id, request: request, continuation: continuation))
-            handle?.wakeup()
-            return nil
+        if let brokenReason {
+            continuation.resume(returning: .failure(brokenReason))
+            return
         }
-        if let refusal {
-            continuation.resume(returning: .failure(refusal))
-        }
+        thread.submit(Submission(request: request, continuation: continuation), id: id)
     }
 
-    /// Asks the driving thread to abandon a request; its caller gets `cancelledError` unless it already finished.
+    /// Abandons a request: refused if still queued, removed from the multi handle if in flight; its caller gets
+    /// `cancelledError` unless it already finished.
     func cancel(id: UInt64) {
-        state.withLock { state in
-            guard !state.stopped else { return }
-            state.cancelled.insert(id)
-            handle?.wakeup()
-        }
+        thread.cancel(id)
     }
 
     /// Drops a finished request's cancellation mark, if any; called once per request when `perform` returns.
     func forget(id: UInt64) {
-        state.withLock { state in
-            guard !state.cancelled.isEmpty else { return }
-            state.cancelled.remove(id)
+        cancelledInFlight.ids.withLock { cancelled in
+            guard !cancelled.isEmpty else { return }
+            cancelled.remove(id)
         }
     }
 
-    /// Stops the thread after failing every queued and in-flight request; returns once they are all answered.
+    /// Fails every queued and in-flight request, stops the thread, and returns once they are all answered.
     func shutdown() {
-        let shouldWait = state.withLock { state in
-            guard !state.stopped else { return false }
-            state.stopped = true
-            handle?.wakeup()
-            return true
-        }
-        if shouldWait {
-            exited.wait()
-        }
+        thread.shutdown()
+    }
+
+    /// Ids shared by the cancel hook (any thread) and the driving thread.
+    private final class CancelMarks: Sendable {
+        let ids = Mutex<Set<UInt64>>([])
     }
 
     // MARK: - The driving thread
 
-    private func run(_ handle: CurlMultiHandle) {
+    private static func run(_ thread: ConfinedThread<Submission>, _ handle: CurlMultiHandle, _ cancelledInFlight: CancelMarks) {
         var inFlight = InFlight()
-        while true {
-            let (batch, cancelled, stopped) = state.withLock { state in
-                let batch = state.queue
-                state.queue.removeAll()
-                return (batch, state.cancelled, state.stopped)
-            }
-            if stopped {
-                for submission in batch {
-                    submission.continuation.resume(returning: .failure(Self.shutdownError))
-                }
-                break
-            }
+        while let batch = thread.take() {
+            let cancelled = cancelledInFlight.ids.withLock { $0 }
             for id in cancelled {
                 guard let easy = inFlight.handleByID[id], let transfer = inFlight.remove(easy: easy) else { continue }
                 _ = curl_multi_remove_handle(handle.raw, easy)
                 transfer.complete(.failure(Self.cancelledError))
             }
-            for submission in batch {
-                if cancelled.contains(submission.id) {
-                    submission.continuation.resume(returning: .failure(Self.cancelledError))
+            for (id, submission) in batch {
+                if cancelled.contains(id) {
+                    submission.refuse(.cancelled)
                 } else {
-                    start(submission, on: handle, into: &inFlight)
+                    start(id: id, submission, on: handle, into: &inFlight)
                 }
             }
             var running: Int32 = 0
@@ -164,11 +139,10 @@ final class CurlMulti: Sendable {
         }
         inFlight = InFlight()
         handle.cleanup()
-        exited.signal()
     }
 
-    private func start(_ submission: Submission, on handle: CurlMultiHandle, into inFlight: inout InFlight) {
-        guard let transfer = CurlTransfer(id: submission.id, continuation: submission.continuation) else {
+    private static func start(id: UInt64, _ submission: Submission, on handle: CurlMultiHandle, into inFlight: inout InFlight) {
+        guard let transfer = CurlTransfer(id: id, continuation: submission.continuation) else {
             submission.continuation.resume(returning: .failure(.client("curl_easy_init failed")))
             return
         }
@@ -187,7 +161,7 @@ final class CurlMulti: Sendable {
         inFlight.insert(transfer)
     }
 
-    private func collectFinished(on handle: CurlMultiHandle, from inFlight: inout InFlight) {
+    private static func collectFinished(on handle: CurlMultiHandle, from inFlight: inout InFlight) {
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(handle.raw, &remaining) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }

@@ -3,10 +3,11 @@ private import CCurl
 /// Owns one libcurl multi handle (CURLM*).
 ///
 /// `@unchecked Sendable` is safe because of how `CurlMulti` uses it: every curl_multi_* call except
-/// `curl_multi_wakeup` happens on the one thread that drives the handle, and libcurl documents
-/// `curl_multi_wakeup` as callable from any thread. Other threads call `wakeup()` only while holding
-/// `CurlMulti`'s lock and only before `stopped` is set; the driving thread calls `cleanup()` only after it
-/// has seen `stopped` under that same lock, so no wakeup can race with (or follow) the cleanup.
+/// `curl_multi_wakeup` happens on the confined thread that drives the handle, and libcurl documents
+/// `curl_multi_wakeup` as callable from any thread. Other threads call `wakeup()` only through `ConfinedThread`'s
+/// `wake` and cancel hooks, which run under its lock and only before shutdown; the driving thread calls `cleanup()`
+/// only after `take()` answered nil, having seen the shutdown under that same lock, so no wakeup can race with (or
+/// follow) the cleanup.
 final class CurlMultiHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 

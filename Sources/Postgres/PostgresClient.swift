@@ -1,37 +1,50 @@
-import Dispatch
-import Synchronization
+import Confinement
 
-/// An async Postgres client: one connection owned by a dedicated serial queue, opened lazily and reopened on the
-/// next call after a connection error, so callers recover by themselves after a Postgres restart.
+/// An async Postgres client: one connection owned by a `ConfinedThread` (the pattern every C client here follows: its
+/// shutdown and cancellation rules are that type's), opened lazily and reopened on the next call after a connection
+/// error, so callers recover by themselves after a Postgres restart. libpq blocks: its calls never run on the
+/// cooperative pool.
 public final class PostgresClient: Sendable {
-    private struct State {
-        var connection: PostgresConnection?
+    /// One call: runs on the thread with the connection (and says whether the connection must be dropped after it), or
+    /// is failed without one.
+    private struct Job: ConfinedJob {
+        let run: @Sendable (PostgresConnection) -> Bool
+        let fail: @Sendable (any Error) -> Void
+
+        func refuse(_ reason: JobRefusal) {
+            fail(reason == .cancelled ? CancellationError() : PostgresClient.shutdownError)
+        }
     }
 
-    private let url: String
-    /// Run settings applied to every connection this client opens (`set_config`, session scope).
-    private let sessionSettings: KeyValuePairs<String, String>
-    /// Every libpq call runs here, never on the cooperative pool: libpq blocks.
-    private let queue: DispatchQueue
-    /// Only touched on `queue`; the Mutex is what lets a Sendable class own the non-Sendable connection.
-    private let state = Mutex(State())
-    private let isShutdown = Atomic<Bool>(false)
+    static let shutdownError = PostgresError(code: .connection, message: "the Postgres client is shut down")
+
+    private let thread = ConfinedThread<Job>(name: "docket-postgres")
 
     /// Creates the client; nothing connects until the first call. `sessionSettings` (run-time parameters such as
     /// `plan_cache_mode`) are set on every connection the client opens, before it runs anything else.
     public init(url: String, sessionSettings: KeyValuePairs<String, String> = [:]) {
-        self.url = url
-        self.sessionSettings = sessionSettings
-        self.queue = DispatchQueue(label: "docket.postgres.client")
+        let settings = sessionSettings.map { ($0.key, $0.value) }
+        thread.start { thread in
+            Self.runLoop(thread, url: url, sessionSettings: settings)
+        }
     }
 
     /// Runs `body` with the connection on the client's thread. A connection error (thrown, or left behind by `body`)
-    /// drops the connection, and the next call opens a new one.
+    /// drops the connection, and the next call opens a new one. A task cancelled before `body` starts gets
+    /// `CancellationError`; once started, `body` runs to its end.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            queue.async {
-                continuation.resume(with: Result { try self.run(body) })
-            }
+        try await thread.perform { (continuation: CheckedContinuation<T, any Error>) in
+            Job(
+                run: { connection in
+                    do {
+                        continuation.resume(returning: try body(connection))
+                        return !connection.isConnected
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return !connection.isConnected || (error as? PostgresError)?.isConnectionError == true
+                    }
+                },
+                fail: { continuation.resume(throwing: $0) })
         }
     }
 
@@ -41,39 +54,39 @@ public final class PostgresClient: Sendable {
         try await withConnection { connection in try connection.query(sql, params) }
     }
 
-    /// Closes the connection; later calls throw a connection error.
+    /// Refuses queued and later calls (a connection error), lets the call in hand finish, closes the connection, and
+    /// returns when the thread has exited.
     public func shutdown() {
-        isShutdown.store(true, ordering: .releasing)
-        queue.async {
-            self.state.withLock { $0.connection = nil }
-        }
+        thread.shutdown()
     }
 
-    private func run<T: Sendable>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        guard !isShutdown.load(ordering: .acquiring) else {
-            throw PostgresError(code: .connection, message: "the Postgres client is shut down")
-        }
-        return try state.withLock { state throws -> T in
-            let connection: PostgresConnection
-            if let existing = state.connection, existing.isConnected {
-                connection = existing
-            } else {
-                state.connection = nil
-                connection = try PostgresConnection(url: url)
-                for (name, value) in sessionSettings {
-                    try connection.query("SELECT set_config($1, $2, false)", [.text(name), .text(value)])
+    private static func runLoop(_ thread: ConfinedThread<Job>, url: String, sessionSettings: [(String, String)]) {
+        var live: PostgresConnection?
+        while let batch = thread.next() {
+            for (_, job) in batch {
+                let connection: PostgresConnection
+                if let existing = live, existing.isConnected {
+                    connection = existing
+                } else {
+                    live?.close()
+                    live = nil
+                    do {
+                        connection = try PostgresConnection(url: url)
+                        for (name, value) in sessionSettings {
+                            try connection.query("SELECT set_config($1, $2, false)", [.text(name), .text(value)])
+                        }
+                    } catch {
+                        job.fail(error)
+                        continue
+                    }
+                    live = connection
                 }
-                state.connection = connection
-            }
-            do {
-                return try body(connection)
-            } catch {
-                if !connection.isConnected || (error as? PostgresError)?.isConnectionError == true {
+                if job.run(connection) {
                     connection.close()
-                    state.connection = nil
+                    live = nil
                 }
-                throw error
             }
         }
+        live?.close()
     }
 }

@@ -1,42 +1,48 @@
-import Foundation
-import Synchronization
+import Confinement
 
-/// An async Redis client: one connection owned by a dedicated thread. Commands that arrive while the thread is busy are
-/// written together as one pipeline, so concurrent callers share round trips. After a connection error the failed
-/// calls throw `.connection` and the next call reconnects.
+/// An async Redis client: one connection owned by a `ConfinedThread` (the pattern every C client here follows: its
+/// shutdown and cancellation rules are that type's). Commands that arrive while the thread is busy are written
+/// together as one pipeline, so concurrent callers share round trips. After a connection error the failed calls throw
+/// `.connection` and the next call reconnects.
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let state: Mutex<State>
-    private let wakeUp = DispatchSemaphore(value: 0)
+    private let thread = ConfinedThread<Job>(name: "docket-redis")
     /// Most commands written as one pipeline; bounds the latency one batch adds to the next.
     private let maxBatch: Int
 
-    private enum Job: Sendable {
+    private enum Job: ConfinedJob {
         case command([RedisArgument], CheckedContinuation<RESPValue, any Error>)
         case script(RedisScript, keys: [RedisArgument], args: [RedisArgument], CheckedContinuation<RESPValue, any Error>)
-        case exclusive(@Sendable (RedisConnection?, RedisError?) -> Void)
+        case exclusive(@Sendable (RedisConnection?, (any Error)?) -> Void)
+
+        func refuse(_ reason: JobRefusal) {
+            fail(reason == .cancelled ? CancellationError() : RedisClient.shutdownError)
+        }
+
+        func fail(_ error: any Error) {
+            switch self {
+            case .command(_, let continuation): continuation.resume(throwing: error)
+            case .script(_, _, _, let continuation): continuation.resume(throwing: error)
+            case .exclusive(let body): body(nil, error)
+            }
+        }
     }
 
-    private struct State {
-        var jobs: [Job] = []
-        var isShutDown = false
-    }
+    static let shutdownError = RedisError(code: .shutdown, message: "the client was shut down")
 
     public init(configuration: RedisConfiguration, maxBatch: Int = 512) {
         self.configuration = configuration
         self.maxBatch = maxBatch
-        self.state = Mutex(State())
-        let thread = Thread { [self] in self.runLoop() }
-        thread.name = "docket-redis"
-        thread.start()
+        thread.start { [configuration, maxBatch] thread in
+            Self.runLoop(thread, configuration: configuration, maxBatch: maxBatch)
+        }
     }
 
-    /// Runs one command; an error reply is thrown as a `.server` error.
+    /// Runs one command; an error reply is thrown as a `.server` error. A task cancelled before the command is written
+    /// gets `CancellationError`; once written, the command runs to its reply.
     @discardableResult
     public func send(_ arguments: [RedisArgument]) async throws -> RESPValue {
-        let reply = try await withCheckedThrowingContinuation { continuation in
-            enqueue(.command(arguments, continuation))
-        }
+        let reply = try await thread.perform { Job.command(arguments, $0) }
         if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
         return reply
     }
@@ -50,66 +56,37 @@ public final class RedisClient: Sendable {
     /// Runs a script by digest (EVAL on NOSCRIPT), pipelined with other callers' commands; an error reply is thrown.
     @discardableResult
     public func evalScript(_ script: RedisScript, keys: [RedisArgument], args: [RedisArgument]) async throws -> RESPValue {
-        let reply = try await withCheckedThrowingContinuation { continuation in
-            enqueue(.script(script, keys: keys, args: args, continuation))
-        }
+        let reply = try await thread.perform { Job.script(script, keys: keys, args: args, $0) }
         if case .error(let message) = reply { throw RedisError(code: .server, message: message) }
         return reply
     }
 
     /// Runs `body` on the owning thread with the connection to itself (for blocking reads, MULTI, or many commands in a row).
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-            enqueue(.exclusive { connection, error in
+        try await thread.perform { (continuation: CheckedContinuation<T, any Error>) in
+            Job.exclusive { connection, error in
                 guard let connection else {
                     continuation.resume(throwing: error ?? RedisError(code: .connection, message: "not connected"))
                     return
                 }
                 continuation.resume(with: Result { try body(connection) })
-            })
+            }
         }
     }
 
-    /// Stops the thread; queued and later calls fail with `.shutdown`.
+    /// Refuses queued and later calls (`.shutdown`), lets the thread finish the batch in hand, closes the connection,
+    /// and returns when the thread has exited.
     public func shutdown() {
-        let wasRunning = state.withLock { state in
-            let was = !state.isShutDown
-            state.isShutDown = true
-            return was
-        }
-        if wasRunning { wakeUp.signal() }
-    }
-
-    private func enqueue(_ job: Job) {
-        let accepted = state.withLock { state in
-            guard !state.isShutDown else { return false }
-            state.jobs.append(job)
-            return true
-        }
-        if accepted {
-            wakeUp.signal()
-        } else {
-            Self.fail([job], RedisError(code: .shutdown, message: "the client was shut down"))
-        }
+        thread.shutdown()
     }
 
     // MARK: - The owning thread
 
-    private func runLoop() {
+    private static func runLoop(_ thread: ConfinedThread<Job>, configuration: RedisConfiguration, maxBatch: Int) {
         var connection: RedisConnection?
         var nextConnectAttempt = ContinuousClock.now
-        while true {
-            wakeUp.wait()
-            let (jobs, stop) = state.withLock { state in
-                let jobs = state.jobs
-                state.jobs.removeAll(keepingCapacity: true)
-                return (jobs, state.isShutDown)
-            }
-            if stop {
-                Self.fail(jobs, RedisError(code: .shutdown, message: "the client was shut down"))
-                connection?.close()
-                return
-            }
+        while let batch = thread.next() {
+            let jobs = batch.map(\.job)
             var index = 0
             while index < jobs.count {
                 // Connect lazily; after a failed attempt, fail fast for a moment instead of stalling every caller.
@@ -120,11 +97,11 @@ public final class RedisClient: Sendable {
                             connection = try RedisConnection(configuration: configuration)
                         } catch {
                             nextConnectAttempt = ContinuousClock.now + .milliseconds(200)
-                            Self.fail(Array(jobs[index...]), error)
+                            Self.fail(jobs[index...], error)
                             break
                         }
                     } else {
-                        Self.fail(Array(jobs[index...]), RedisError(code: .connection, message: "\(configuration.host):\(configuration.port) unreachable, retrying shortly"))
+                        Self.fail(jobs[index...], RedisError(code: .connection, message: "\(configuration.host):\(configuration.port) unreachable, retrying shortly"))
                         break
                     }
                 }
@@ -143,9 +120,10 @@ public final class RedisClient: Sendable {
                 index = end
             }
         }
+        connection?.close()
     }
 
-    private func runPipeline(_ batch: ArraySlice<Job>, on connection: RedisConnection) {
+    private static func runPipeline(_ batch: ArraySlice<Job>, on connection: RedisConnection) {
         var replies: [RESPValue] = []
         replies.reserveCapacity(batch.count)
         var failure: RedisError?
@@ -190,14 +168,8 @@ public final class RedisClient: Sendable {
         }
     }
 
-    private static func fail(_ jobs: [Job], _ error: any Error) {
+    private static func fail(_ jobs: some Sequence<Job>, _ error: any Error) {
         let redisError = error as? RedisError ?? RedisError(code: .connection, message: "\(error)")
-        for job in jobs {
-            switch job {
-            case .command(_, let continuation): continuation.resume(throwing: redisError)
-            case .script(_, _, _, let continuation): continuation.resume(throwing: redisError)
-            case .exclusive(let body): body(nil, redisError)
-            }
-        }
+        for job in jobs { job.fail(redisError) }
     }
 }

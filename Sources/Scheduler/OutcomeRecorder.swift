@@ -58,7 +58,9 @@ final class OutcomeRecorder: Sendable {
             await flush()
         }
         state.withLock { $0.closed = true }
-        await flush()
+        // This task was cancelled to stop it, and a cancelled task's store calls are refused before they run
+        // (ConfinedThread): the last writes go in a task of their own, which is not.
+        await Task { await self.flush() }.value
     }
 
     private func flush() async {

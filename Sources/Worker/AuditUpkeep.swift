@@ -46,6 +46,8 @@ struct AuditUpkeep: Service {
             }
             return true
         } catch {
+            // Cancelled at shutdown: the upkeep was refused before it started, nothing failed.
+            if Task.isCancelled { return false }
             metrics.auditUpkeepFailures.increment()
             logger.warning("Audit trail upkeep failed; will try again", metadata: [
                 "error": "\(error)", "retry_in_s": "\(retryInterval.components.seconds)",

@@ -34,6 +34,8 @@ struct RetryPromoter: Service {
                 if wasFailing { logger.info("Retry promotion resumed") }
                 wasFailing = false
             } catch {
+                // Cancelled at shutdown: the call was refused, nothing failed.
+                if Task.isCancelled { return }
                 if !wasFailing {
                     logger.warning("Retry promotion failed; will try again", metadata: ["error": "\(error)"])
                 }
