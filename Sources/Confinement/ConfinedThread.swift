@@ -21,8 +21,8 @@ public protocol ConfinedJob: Sendable {
 /// Callers submit jobs from any thread or task; the thread takes everything queued at once (so a client may pipeline a
 /// batch), runs it, and waits for more. The semantics every client inherits:
 /// - **Shutdown**: `shutdown()` refuses every queued job (`.shutdown`) and every later one at once, lets the thread
-///   finish the batch in hand and close its resource, and returns when the thread has exited. Safe to call twice, from
-///   any thread but the confined one.
+///   finish the job or batch in hand and close its resource, and returns when the thread has exited — every call, the
+///   second and concurrent ones too. Call it from any thread but the confined one.
 /// - **Cancellation**: a job whose task is cancelled while it waits in the queue is refused (`.cancelled`) and never
 ///   runs; a job already taken runs to its end, unless the client aborts it through `onCancelRunning` (curl can abort a
 ///   transfer; a blocking hiredis or libpq call cannot be interrupted).
@@ -127,11 +127,11 @@ public final class ConfinedThread<Job: ConfinedJob>: Sendable {
         removed?.refuse(.cancelled)
     }
 
-    /// For the confined thread: every queued job, waiting until there is one; nil once shut down (the queued jobs are
-    /// refused).
-    public func next() -> [(id: UInt64, job: Job)]? {
+    /// For the confined thread: the queued jobs (at most `limit`, oldest first; the rest stay queued, cancellable),
+    /// waiting until there is one; nil once shut down (the queued jobs are refused).
+    public func next(limit: Int = .max) -> [(id: UInt64, job: Job)]? {
         while true {
-            switch take() {
+            switch take(limit: limit) {
             case nil: return nil
             case let batch? where !batch.isEmpty: return batch
             default: signal.wait()
@@ -139,12 +139,16 @@ public final class ConfinedThread<Job: ConfinedJob>: Sendable {
         }
     }
 
-    /// For the confined thread: every queued job without waiting (possibly none); nil once shut down (the queued jobs
-    /// are refused).
-    public func take() -> [(id: UInt64, job: Job)]? {
+    /// For the confined thread: the queued jobs (at most `limit`) without waiting, possibly none; nil once shut down
+    /// (the queued jobs are refused).
+    public func take(limit: Int = .max) -> [(id: UInt64, job: Job)]? {
         let (batch, stopped) = state.withLock { state in
-            defer { state.queue.removeAll(keepingCapacity: true) }
-            return (state.queue, state.stopped)
+            if limit >= state.queue.count {
+                defer { state.queue.removeAll(keepingCapacity: true) }
+                return (state.queue, state.stopped)
+            }
+            defer { state.queue.removeFirst(limit) }
+            return (Array(state.queue.prefix(limit)), state.stopped)
         }
         guard stopped else { return batch }
         for item in batch { item.job.refuse(.shutdown) }
@@ -153,22 +157,20 @@ public final class ConfinedThread<Job: ConfinedJob>: Sendable {
 
     /// Refuses queued and later jobs, wakes the thread, and returns once it has exited (at once if it never started).
     public func shutdown() {
-        let (wasRunning, started) = state.withLock { state in
-            guard !state.stopped else { return (false, state.started) }
-            // The last wake: the thread sees `stopped` right after, and nothing wakes it again.
-            wake?()
-            state.stopped = true
-            return (true, state.started)
+        let (queued, started) = state.withLock { state in
+            if !state.stopped {
+                // The last wake: the thread sees `stopped` right after, and nothing wakes it again.
+                wake?()
+                state.stopped = true
+            }
+            defer { state.queue.removeAll() }
+            return (state.queue, state.started)
         }
-        guard wasRunning else { return }
+        for item in queued { item.job.refuse(.shutdown) }
         signal.signal()
         if started {
             exited.wait()
-
-        } else {
-            for item in state.withLock({ state in defer { state.queue.removeAll() }; return state.queue }) {
-                item.job.refuse(.shutdown)
-            }
+            exited.signal()  // for every other caller, now or later
         }
     }
 }

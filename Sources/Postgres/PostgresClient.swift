@@ -54,15 +54,16 @@ public final class PostgresClient: Sendable {
         try await withConnection { connection in try connection.query(sql, params) }
     }
 
-    /// Refuses queued and later calls (a connection error), lets the call in hand finish, closes the connection, and
-    /// returns when the thread has exited.
+    /// Refuses queued and later calls (a connection error) at once, lets the call in hand finish, closes the connection,
+    /// and returns when the thread has exited.
     public func shutdown() {
         thread.shutdown()
     }
 
     private static func runLoop(_ thread: ConfinedThread<Job>, url: String, sessionSettings: [(String, String)]) {
         var live: PostgresConnection?
-        while let batch = thread.next() {
+        // One call at a time: those still queued stay cancellable and are refused at once by a shutdown.
+        while let batch = thread.next(limit: 1) {
             for (_, job) in batch {
                 let connection: PostgresConnection
                 if let existing = live, existing.isConnected {
@@ -76,6 +77,7 @@ public final class PostgresClient: Sendable {
                             try connection.query("SELECT set_config($1, $2, false)", [.text(name), .text(value)])
                         }
                     } catch {
+                        // Each call tries its own connect, so the first one after Postgres is back succeeds.
                         job.fail(error)
                         continue
                     }

@@ -1,7 +1,8 @@
 import Redis
 
-/// The queue for processes that are not on the gateway's event loop (docketctl and its console): a Redis client of its
-/// own, whose thread runs every call, and errors in the queue's terms. Callers never see a Redis type.
+/// The queue for processes that are not on the gateway's event loop (the worker, docketctl and its console): a Redis
+/// client of its own, whose thread runs every call, and errors in the queue's terms (`QueueUnavailable`,
+/// `QueueFailure`). Callers never see a Redis type.
 public final class QueueClient: Sendable {
     public let queue: EventQueue
     /// The Redis URL with any password replaced by `***`, for messages.
@@ -91,6 +92,8 @@ public final class QueueClient: Sendable {
             return try await (client ?? redis).withConnection { connection in try body(connection, queue) }
         } catch let error as RedisError where error.isConnectionError {
             throw QueueUnavailable(description: "cannot reach Redis at \(redactedURL): \(error.message)")
+        } catch let error as RedisError {
+            throw QueueFailure(description: error.description)
         }
     }
 }
@@ -102,5 +105,11 @@ public struct InvalidQueueURL: Error, Sendable {
 
 /// Redis could not be reached (refused, timed out, connection lost); nothing can be said about the queue.
 public struct QueueUnavailable: Error, CustomStringConvertible, Sendable {
+    public let description: String
+}
+
+/// Redis answered with an error or a reply the queue did not expect (an error reply such as OOM, a key of the wrong
+/// type); the operation did not take effect.
+public struct QueueFailure: Error, CustomStringConvertible, Sendable {
     public let description: String
 }

@@ -86,7 +86,7 @@ final class OutcomeRecorder: Sendable {
             do {
                 try await database.record(outcomes)
                 return Array(repeating: true, count: outcomes.count)
-            } catch let error where !(error is StoreUnavailable) {
+            } catch let error where !(error is StoreUnavailable) && !(error is CancellationError) {
                 return await writeEach(outcomes)
             } catch {
                 logger.warning("Could not record request outcomes; retrying", metadata: ["count": "\(outcomes.count)", "error": "\(error)"])

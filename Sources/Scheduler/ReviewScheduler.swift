@@ -80,7 +80,9 @@ final class ReviewScheduler: Service, Sendable {
             self.state.withLock { $0.stopping = true }
             waker.yield()
         }
-        await releaseUnsettledClaims()
+        // On a forced shutdown this task is cancelled, and a cancelled task's store calls are refused before they run
+        // (ConfinedThread): giving the claims back is what that case needs most, so it runs in a task of its own.
+        await Task { await self.releaseUnsettledClaims() }.value
     }
 
     /// The request loop: on every wake-up, claims as many due reviews as there are free slots and starts their

@@ -1,8 +1,10 @@
 public import Model
 import Postgres
 
-/// The store for operators (docketctl and its console): a Postgres client of its own, whose thread runs every call,
-/// and errors in the store's terms: an unreachable Postgres is `StoreUnavailable`. Callers never see a Postgres type.
+/// The store over a Postgres client of its own, whose thread runs every call, for every process but the gateway
+/// (docketctl and its console, the worker, the scheduler); errors in the store's terms: an unreachable or misconfigured
+/// Postgres is `StoreUnavailable`, a statement refused for the data's sake `StoreFailure`. Callers never see a Postgres
+/// type.
 public final class StoreClient: Sendable {
     private let postgres: PostgresClient
 
@@ -85,7 +87,7 @@ public final class StoreClient: Sendable {
     }
 
     /// Records request outcomes in one pipeline and one commit; a statement error rolls the whole batch back and is
-    /// thrown as it is (not `StoreUnavailable`), so the caller can record them one by one.
+    /// thrown as `StoreFailure` (not `StoreUnavailable`), so the caller can record them one by one.
     public func record(_ outcomes: [ReviewOutcome]) async throws {
         try await run { connection in try ReviewStore().record(outcomes, on: connection) }
     }
@@ -119,8 +121,16 @@ public final class StoreClient: Sendable {
             return try await postgres.withConnection(body)
         } catch let error as PostgresError where FailureKind(error) == .infrastructure {
             throw StoreUnavailable(error)
+        } catch let error as PostgresError {
+            throw StoreFailure(description: error.description)
         }
     }
+}
+
+/// A statement was refused for the data's sake (a constraint, a conflict): nothing it did was committed; unlike
+/// `StoreUnavailable`, trying the same again will not help.
+public struct StoreFailure: Error, CustomStringConvertible, Sendable {
+    public let description: String
 }
 
 /// The store's figures for `docketctl stats` and the console's overview.

@@ -62,9 +62,19 @@ import Testing
         thread.submit(Probe(work: { log.add("second") }, refused: { log.add("second \($0)") }), id: thread.makeID())
         thread.submit(Probe(work: { log.add("third") }, refused: { log.add("third \($0)") }), id: thread.makeID())
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { release.signal() }
+        // A second, concurrent shutdown also returns only after the thread has exited.
+        let concurrent = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            thread.shutdown()
+            log.add("concurrent returned")
+            concurrent.signal()
+        }
         thread.shutdown()
-        // The job in hand finished, the waiting ones were refused, the resource closed — all before shutdown returned.
-        #expect(log.all == ["first", "second shutdown", "third shutdown", "closed"])
+        concurrent.wait()
+        // The waiting ones were refused at once, the job in hand finished, the resource closed last — all before
+        // shutdown returned.
+        #expect(Array(log.all.prefix(4)) == ["second shutdown", "third shutdown", "first", "closed"])
+        #expect(log.all.last == "concurrent returned")
         thread.submit(Probe(work: { log.add("late") }, refused: { log.add("late \($0)") }), id: thread.makeID())
         #expect(log.all.last == "late shutdown")
         thread.shutdown()  // twice is fine

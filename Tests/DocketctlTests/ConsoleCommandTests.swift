@@ -34,6 +34,7 @@ import Testing
     @Test(arguments: [
         (["--listen", "0.0.0.0:8070"], [:], "--listen 0.0.0.0:8070 is not a loopback address: set DOCKET_CONSOLE_TOKEN to serve it beyond this machine"),
         (["--listen", "8070"], [:], "--listen must be host:port (such as 127.0.0.1:8070 or [::1]:8070), got \"8070\""),
+        (["--listen", "127.example.com:8070"], [:], "--listen 127.example.com:8070 is not a loopback address"),
         (["--listen", "127.0.0.1:99999"], [:], "--listen must be host:port"),
         ([], ["DOCKET_CONSOLE_TOKEN": "short"], "DOCKET_CONSOLE_TOKEN must be at least 16 characters"),
     ] as [([String], [String: String], String)])

@@ -172,6 +172,10 @@ import Testing
             #expect(recent.text.contains("href=\"/dead/\(ids[0])\""))
             let future = try await client.get("/dead?since=2999-01-01", cookie: cookie)
             #expect(future.text.contains("No dead letters match this filter."))
+            // Ages that do not fit (infinite, beyond a century) are refused like any other bad value, not a crash.
+            for since in ["infd", "nanh", "200000000000d", "-5m"] {
+                #expect(try await client.get("/dead?since=\(since)", cookie: cookie).status == .badRequest, "\(since)")
+            }
             let bad = try await client.get("/dead?since=yesterday", cookie: cookie)
             #expect(bad.status == .badRequest)
             #expect(bad.text.contains("Failed since"))

@@ -1,4 +1,5 @@
 import Postgres
+import Synchronization
 import TestSupport
 import Testing
 
@@ -24,6 +25,36 @@ struct PostgresClientTests {
             }
         }
         #expect(sum == 42)
+    }
+
+    /// ConfinedThread's rules through the real client: a call cancelled while it waits never runs; a running one
+    /// finishes; shutdown refuses what waits at once and returns after the call in hand.
+    @Test func waitingCallsAreCancellableAndShutdownRefusesThem() async throws {
+        let client = PostgresClient(url: try TestEnvironment.makeDatabase("pg-cancel"))
+        let holding = Task { try await client.query("SELECT pg_sleep(0.5) AS slept") }
+        try await Task.sleep(for: .milliseconds(100))
+        let ran = Flag()
+        let waiting = Task {
+            try await client.withConnection { connection in
+                ran.set()
+                return try connection.query("SELECT 1 AS one").rows.count
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        holding.cancel()  // already running: it finishes
+        await #expect(throws: CancellationError.self) { try await waiting.value }
+        #expect(try await holding.value.rows.count == 1)
+        #expect(!ran.isSet)
+
+        let second = Task { try await client.query("SELECT pg_sleep(0.5) AS slept") }
+        try await Task.sleep(for: .milliseconds(100))
+        let queued = Task { try await client.query("SELECT 2 AS two") }
+        try await Task.sleep(for: .milliseconds(50))
+        client.shutdown()  // returns after the sleeping call; the queued one is refused
+        #expect(try await second.value.rows.count == 1)
+        await #expect(throws: PostgresError.self) { try await queued.value }
+        await #expect(throws: PostgresError.self) { try await client.query("SELECT 3") }
     }
 
     @Test func recoversAfterTheBackendIsTerminated() async throws {
@@ -104,4 +135,11 @@ struct PostgresClientTests {
         }
         return try await client.query("SELECT pg_backend_pid() AS pid").rows.first?.int("pid")
     }
+}
+
+/// A one-way flag shared with a closure on the client's thread.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

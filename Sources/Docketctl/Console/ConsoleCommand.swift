@@ -113,8 +113,12 @@ struct ListenAddress {
         ValidationError("--listen must be host:port (such as 127.0.0.1:8070 or [::1]:8070), got \"\(text)\"")
     }
 
+    /// `localhost`, `::1` or an IPv4 literal in 127.0.0.0/8. Other names are not resolved here: a name such as
+    /// `127.example.com` may stand for any address, so it counts as not loopback.
     var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } && UInt8($0) != nil } && octets[0] == "127"
     }
 
     /// The host as a URL writes it.

@@ -100,7 +100,8 @@ struct FormData {
 enum SinceArgument {
     static func parse(_ text: String, now: Date) -> Date? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if let unit = trimmed.last, let amount = Double(trimmed.dropLast()), amount >= 0 {
+        // An age: finite, and at most about a century (no overflow when it becomes milliseconds).
+        if let unit = trimmed.last, let amount = Double(trimmed.dropLast()), amount.isFinite, amount >= 0, amount <= 36_500 * 86_400 {
             let seconds: Double? = switch unit {
             case "s": amount
             case "m": amount * 60
@@ -108,7 +109,7 @@ enum SinceArgument {
             case "d": amount * 86_400
             default: nil
             }
-            if let seconds { return now.addingTimeInterval(-seconds) }
+            if let seconds, seconds <= 36_500 * 86_400 { return now.addingTimeInterval(-seconds) }
         }
         for format in ["yyyy-MM-dd'T'HH:mm:ssXXXXX", "yyyy-MM-dd'T'HH:mmXXXXX", "yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd'T'HH:mm", "yyyy-MM-dd"] {
             let formatter = DateFormatter()

@@ -152,7 +152,8 @@ struct ConsoleRoutes: Sendable {
     /// The session and the posted form when its CSRF token is right (always for bearer requests, which no browser sends
     /// by itself); a nil form when it is not.
     private func checkedForm(_ request: Request, _ context: ConsoleContext) async throws -> (ConsoleSession, FormData?) {
-        let session = context.session ?? .bearer
+        // ConsoleGate lets no form route through without a session; should one ever be opened, it refuses, not passes.
+        guard let session = context.session else { return (ConsoleSession(id: "none", expires: 0), nil) }
         let form = try await FormData(request, context: context)
         guard session.isBearer || auth.csrfMatches(form.first("csrf"), for: session) else {
             logger.warning("console request refused: CSRF token missing or wrong", metadata: [
@@ -206,10 +207,11 @@ struct ConsoleRoutes: Sendable {
             guard let value = Int(sinceMilliseconds), value >= 0 else { throw ConsoleInputError("since_ms must be Unix milliseconds") }
             failedSince = value
         } else if let since, !since.isEmpty {
-            guard let date = SinceArgument.parse(since, now: now) else {
+            guard let date = SinceArgument.parse(since, now: now),
+                  let milliseconds = Int(exactly: (date.timeIntervalSince1970 * 1000).rounded(.down)) else {
                 throw ConsoleInputError("\"Failed since\" must be a time such as 2026-11-30T08:00Z or 2026-11-30, or an age such as 90m, 2h or 3d")
             }
-            failedSince = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
+            failedSince = milliseconds
         }
         return DeadLetterFilter(reason: reason, documentId: document, failedSinceMilliseconds: failedSince)
     }
