@@ -102,6 +102,22 @@ free_port() {
     die "no free port found after $tries tries"
 }
 
+# free_cluster_ports N: N distinct free ports for cluster nodes, each with its cluster bus port (port + 10000) free too,
+# all below the ephemeral range.
+free_cluster_ports() {
+    local count=$1 port picked=() tries
+    for tries in $(seq 1 1000); do
+        port=$((20000 + RANDOM % 2768))
+        [[ " ${picked[*]} " == *" $port "* ]] && continue
+        port_in_use "$port" || port_in_use $((port + 10000)) || picked+=("$port")
+        if [[ ${#picked[@]} -eq $count ]]; then
+            echo "${picked[@]}"
+            return 0
+        fi
+    done
+    die "no $count free cluster ports found after $tries tries"
+}
+
 # True when the PID in file $1 is a live process.
 pid_alive() {
     local pid
@@ -163,6 +179,48 @@ redis_stop() {
         kill -KILL "$pid" 2>/dev/null || true
     fi
     rm -f "$dir/redis.pid"
+}
+
+# redis_cluster_start DIR PORT...: a Redis Cluster on 127.0.0.1, one node per PORT (a directory each under DIR), made
+# with `redis-cli --cluster create --cluster-replicas 1`: with six ports, three primaries with one replica each. Returns
+# once every node reports cluster_state:ok. Nodes keep their data in memory only (no AOF, no RDB).
+redis_cluster_start() {
+    local dir=$1 port nodes=() ok
+    shift
+    for port in "$@"; do
+        mkdir -p "$dir/$port"
+        redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/$port" --daemonize yes \
+            --pidfile "$dir/$port/redis.pid" --logfile "$dir/$port/redis.log" \
+            --cluster-enabled yes --cluster-config-file "$dir/$port/nodes.conf" --cluster-node-timeout 2000 \
+            --appendonly no --save "" >/dev/null
+        nodes+=("127.0.0.1:$port")
+    done
+    for port in "$@"; do
+        for _ in $(seq 1 300); do
+            [[ $(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null) == PONG ]] && break
+            sleep 0.1
+        done
+    done
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 \
+        || { cat "$dir/create.log" >&2; die "redis-cli --cluster create failed (log: $dir/create.log)"; }
+    for _ in $(seq 1 300); do
+        ok=1
+        for port in "$@"; do
+            redis-cli -h 127.0.0.1 -p "$port" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+        done
+        [[ $ok -eq 1 ]] && return 0
+        sleep 0.1
+    done
+    die "the Redis Cluster on ports $* did not reach cluster_state:ok within 30 s (logs: $dir/*/redis.log)"
+}
+
+# redis_cluster_stop DIR: stops every node redis_cluster_start put under DIR.
+redis_cluster_stop() {
+    local dir=$1 node
+    for node in "$dir"/*/; do
+        [[ -f $node/redis.pid ]] && redis_stop "${node%/}"
+    done
+    return 0
 }
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

@@ -7,6 +7,19 @@ public enum TestEnvironment {
         ProcessInfo.processInfo.environment["DOCKET_TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379/0"
     }
 
+    /// The Redis Cluster ops/test starts (DOCKET_TEST_REDIS_CLUSTER_URL): `redis://host:port,host:port,…`, its nodes.
+    public static var redisClusterURL: String {
+        ProcessInfo.processInfo.environment["DOCKET_TEST_REDIS_CLUSTER_URL"] ?? "redis://127.0.0.1:7000,127.0.0.1:7001,127.0.0.1:7002"
+    }
+
+    /// The cluster's nodes as (host, port), from `redisClusterURL`.
+    public static var redisClusterNodes: [(host: String, port: Int)] {
+        redisClusterURL.dropFirst("redis://".count).split(separator: ",").compactMap { node in
+            guard let colon = node.lastIndex(of: ":"), let port = Int(node[node.index(after: colon)...]) else { return nil }
+            return (String(node[..<colon]), port)
+        }
+    }
+
     /// Shared Postgres admin URL (DOCKET_TEST_DATABASE_URL); tests create their own database from it.
     public static var databaseURL: String {
         ProcessInfo.processInfo.environment["DOCKET_TEST_DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -1,0 +1,140 @@
+import Synchronization
+
+/// A Redis Cluster client for the processes that use `RedisClient` (docs/scaling.md): one `RedisClient` per primary,
+/// each command routed by its key's slot through the slot map (`CLUSTER SHARDS`, loaded from any reachable seed).
+/// It follows `MOVED` (refresh the map, retry on the new owner), `ASK` (`ASKING`, then once on the target; the map
+/// stays), retries `TRYAGAIN` and `CLUSTERDOWN` with backoff, and, when a node is lost, refreshes the map (a replica
+/// may have taken over) and retries — all bounded by `maxAttempts`, after which the last error is thrown (a
+/// connection error stays one: the caller's usual "infrastructure" path).
+public final class RedisClusterClient: Sendable {
+    public let seeds: [ClusterNode]
+    /// Timeouts and credentials for every node's connection; host and port come from the map.
+    public let template: RedisConfiguration
+    public let maxAttempts: Int
+
+    private struct State {
+        var map: ClusterSlotMap?
+        var clients: [ClusterNode: RedisClient] = [:]
+        var isShutDown = false
+    }
+
+    private let state = Mutex(State())
+
+    public init(seeds: [ClusterNode], template: RedisConfiguration, maxAttempts: Int = 6) {
+        self.seeds = seeds
+        self.template = template
+        self.maxAttempts = max(1, maxAttempts)
+    }
+
+    /// Runs `body` on the connection of the primary that serves `slot` (every key `body` touches must be in that
+    /// slot). On a redirect or a lost node `body` runs again, so it must be safe to repeat — Docket's queue operations
+    /// are (their scripts check before they change). Under `ASK`, `ASKING` precedes `body`, and it covers `body`'s first
+    /// command only: a body of several commands redirected again mid-way is retried like any other redirect.
+    public func withConnection<T: Sendable>(slot: Int, _ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
+        var asking: ClusterNode?
+        var lastError: (any Error)?
+        for attempt in 0..<maxAttempts {
+            if attempt > 0, asking == nil {
+                try await Task.sleep(for: Self.backoff(attempt))
+            }
+            do {
+                let target = asking
+                let node: ClusterNode
+                if let target { node = target } else { node = try await primary(for: slot) }
+                asking = nil
+                return try await client(for: node).withConnection { connection in
+                    if target != nil { try connection.send("ASKING") }
+                    return try body(connection)
+                }
+            } catch let error as RedisError where error.code == .server {
+                guard let redirect = ClusterRedirect(errorReply: error.message) else { throw error }
+                lastError = error
+                switch redirect {
+                case .moved: try? await refreshMap()
+                case .ask(_, let target): asking = target
+                case .retryLater: break
+                }
+            } catch let error as RedisError where error.isConnectionError && error.code != .shutdown {
+                lastError = error
+                // A primary that failed may have been replaced by its replica: ask the cluster again.
+                forgetMap()
+                try? await refreshMap()
+            }
+        }
+        throw lastError ?? RedisError(code: .connection, message: "Redis Cluster: no attempt made")
+    }
+
+    /// Runs one command on the primary that serves `key` (its slot), following redirects.
+    @discardableResult
+    public func send(key: some Collection<UInt8>, _ arguments: [RedisArgument]) async throws -> RESPValue {
+        try await withConnection(slot: ClusterSlot.of(key)) { connection in try connection.send(arguments) }
+    }
+
+    /// The current slot map, loading it first if needed.
+    public func slotMap() async throws -> ClusterSlotMap {
+        if let map = state.withLock({ $0.map }) { return map }
+        try await refreshMap()
+        guard let map = state.withLock({ $0.map }) else {
+            throw RedisError(code: .connection, message: "Redis Cluster: no slot map")
+        }
+        return map
+    }
+
+    /// Reloads the slot map from the first node that answers `CLUSTER SHARDS`: known primaries first, then the seeds.
+    public func refreshMap() async throws {
+        let known = state.withLock { $0.map?.primaries ?? [] }
+        var lastError: (any Error)?
+        for node in known + seeds.filter({ !known.contains($0) }) {
+            do {
+                let reply = try await client(for: node).send("CLUSTER", "SHARDS")
+                let map = try ClusterSlotMap(shardsReply: reply, fallbackHost: node.host)
+                guard !map.ranges.isEmpty else { continue }
+                state.withLock { $0.map = map }
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError ?? RedisError(code: .connection, message: "Redis Cluster: no seed answered CLUSTER SHARDS")
+    }
+
+    /// Closes every node's connection; later calls fail with `.shutdown`.
+    public func shutdown() {
+        let clients = state.withLock { state in
+            state.isShutDown = true
+            defer { state.clients.removeAll() }
+            return Array(state.clients.values)
+        }
+        for client in clients { client.shutdown() }
+    }
+
+    private func primary(for slot: Int) async throws -> ClusterNode {
+        let map = try await slotMap()
+        guard let node = map.primary(for: slot) else {
+            throw RedisError(code: .connection, message: "Redis Cluster: no primary serves slot \(slot) (CLUSTERDOWN?)")
+        }
+        return node
+    }
+
+    private func forgetMap() {
+        state.withLock { $0.map = nil }
+    }
+
+    private func client(for node: ClusterNode) throws(RedisError) -> RedisClient {
+        try state.withLock { state throws(RedisError) -> RedisClient in
+            guard !state.isShutDown else { throw RedisError(code: .shutdown, message: "the cluster client was shut down") }
+            if let existing = state.clients[node] { return existing }
+            var configuration = template
+            configuration.host = node.host
+            configuration.port = node.port
+            let client = RedisClient(configuration: configuration)
+            state.clients[node] = client
+            return client
+        }
+    }
+
+    /// 25 ms, 50 ms, 100 ms … up to 1 s between attempts.
+    static func backoff(_ attempt: Int) -> Duration {
+        .milliseconds(min(1_000, 25 << min(attempt - 1, 6)))
+    }
+}
