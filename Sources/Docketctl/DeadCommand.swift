@@ -16,24 +16,19 @@ struct DeadCommand: AsyncParsableCommand {
     )
 }
 
-/// Stream ids look like `1700000000000-0`; anything else is a typo, not an unknown id.
+/// Dead letter ids look like `1700000000000-0` (a stream id), or `3-1700000000000-0` with several partitions (the
+/// partition first); anything else is a typo, not an unknown id.
 enum DeadLetterID {
     static func validate(_ ids: [String]) throws {
         for id in ids where !isValid(id) {
-            throw ValidationError("'\(id)' is not a dead letter id (expected a stream id such as 1700000000000-0)")
+            throw ValidationError("'\(id)' is not a dead letter id (expected a stream id such as 1700000000000-0, or 3-1700000000000-0 with several partitions)")
         }
     }
 
     static func isValid(_ id: String) -> Bool {
-        order(id) != nil
-    }
-
-    /// The id as (milliseconds, sequence), Redis's order of stream ids; nil when it is not one.
-    static func order(_ id: String) -> (UInt64, UInt64)? {
         let parts = id.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } }),
-              let milliseconds = UInt64(parts[0]), let sequence = UInt64(parts[1]) else { return nil }
-        return (milliseconds, sequence)
+        return (2...3).contains(parts.count)
+            && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } && UInt64($0) != nil }
     }
 }
 
@@ -63,6 +58,7 @@ struct DeadListCommand: AsyncParsableCommand {
     func run() async throws {
         let limit = self.limit
         let letters = try await OperatorConnections.withQueue(common) { queue in try await queue.deadLetters(limit: limit) }
+            .map(\.shown)
         if json {
             print(DeadLetterFormat.jsonList(letters))
         } else if letters.isEmpty {
@@ -92,7 +88,7 @@ struct DeadShowCommand: AsyncParsableCommand {
         guard let letter = try await OperatorConnections.withQueue(common, { queue in try await queue.deadLetter(id: id) }) else {
             throw OperatorError("no dead letter with id \(id)")
         }
-        print(DeadLetterFormat.detail(letter))
+        print(DeadLetterFormat.detail(letter.shown))
     }
 }
 
@@ -135,24 +131,24 @@ struct DeadReplayCommand: AsyncParsableCommand {
             var lines: [String] = []
             var missing: [String] = []
             var moved = 0
-            let candidates: [DeadLetter]
+            let candidates: [PartitionedQueue.Located]
             if all {
                 candidates = try await queue.deadLetters(matching: filter)
             } else {
-                var found: [DeadLetter] = []
+                var found: [PartitionedQueue.Located] = []
                 for id in ids {
                     if let letter = try await queue.deadLetter(id: id) { found.append(letter) } else { missing.append(id) }
                 }
-                candidates = found.filter(filter.matches)
+                candidates = found.filter { filter.matches($0.letter) }
             }
             let progress = ProgressLine(verb: dryRun ? "checked" : "replayed", total: candidates.count, enabled: all && Terminal.errorIsTerminal)
             defer { progress.finish() }
             for (index, letter) in candidates.enumerated() {
                 defer { progress.update(index + 1) }
                 if dryRun {
-                    lines.append("would replay \(letter.id) (webhook \(letter.webhookId ?? "?")): \(letter.error)")
+                    lines.append("would replay \(letter.id) (webhook \(letter.letter.webhookId ?? "?")): \(letter.letter.error)")
                     moved += 1
-                } else if let newId = try await queue.replay(deadLetterId: letter.id) {
+                } else if let newId = try await queue.replay(letter) {
                     lines.append("replayed \(letter.id) -> \(newId)")
                     moved += 1
                 } else if !all {
@@ -201,18 +197,34 @@ struct DeadPurgeCommand: AsyncParsableCommand {
     func run() async throws {
         let (ids, all) = (self.ids, self.all)
         let (deleted, missing) = try await OperatorConnections.withQueue(common) { queue in
-            let targets = all ? try await queue.deadLetters(matching: DeadLetterFilter()).map(\.id) : ids
-            var deleted = 0
+            var targets: [PartitionedQueue.Located] = []
             var missing: [String] = []
+            if all {
+                targets = try await queue.deadLetters(matching: DeadLetterFilter())
+            } else {
+                for id in ids {
+                    if let letter = try await queue.deadLetter(id: id) { targets.append(letter) } else { missing.append(id) }
+                }
+            }
+            var deleted = 0
             let progress = ProgressLine(verb: "purged", total: targets.count, enabled: all && Terminal.errorIsTerminal)
             defer { progress.finish() }
-            for (index, id) in targets.enumerated() {
-                if try await queue.purge(deadLetterIds: [id]) == 1 { deleted += 1 } else { missing.append(id) }
+            for (index, letter) in targets.enumerated() {
+                if try await queue.purge(letter) { deleted += 1 } else { missing.append(letter.id) }
                 progress.update(index + 1)
             }
             return (deleted, all ? [] : missing)
         }
         print("purged \(deleted) dead letter(s)")
         if !missing.isEmpty { throw OperatorError("no dead letter with id \(missing.joined(separator: ", "))") }
+    }
+}
+
+extension PartitionedQueue.Located {
+    /// The dead letter as operators see it: its id qualified by its partition when there are several.
+    var shown: DeadLetter {
+        var letter = self.letter
+        letter.id = id
+        return letter
     }
 }

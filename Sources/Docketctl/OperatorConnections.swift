@@ -5,16 +5,18 @@ import Store
 /// Opens the services a docketctl subcommand needs and closes them after; an unreachable service is reported as
 /// `QueueUnavailable` / `StoreUnavailable`, whose one line says what could not be reached and where.
 enum OperatorConnections {
-    /// The queue at `--redis-url` under `--redis-prefix`; a malformed URL is a configuration error (exit 2).
-    static func queue(_ options: CommonOptions) throws -> QueueClient {
+    /// The queue at `--redis-url` under `--redis-prefix`, every one of its `--partitions`; a malformed URL is a
+    /// configuration error (exit 2).
+    static func queue(_ options: CommonOptions) throws -> PartitionedQueue {
         do {
-            return try QueueClient(url: options.redisURL, prefix: options.redisPrefix)
+            return try PartitionedQueue(
+                url: options.redisURL, partitioning: Partitioning(prefix: options.redisPrefix, count: options.partitions))
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }
     }
 
-    static func withQueue<T>(_ options: CommonOptions, _ body: (QueueClient) async throws -> T) async throws -> T {
+    static func withQueue<T>(_ options: CommonOptions, _ body: (PartitionedQueue) async throws -> T) async throws -> T {
         let client = try queue(options)
         defer { client.shutdown() }
         return try await body(client)

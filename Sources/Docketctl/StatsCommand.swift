@@ -24,14 +24,25 @@ struct StatsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let queue = try await OperatorConnections.withQueue(common) { queue in try await queue.stats() }
+        let (queue, partitions) = try await OperatorConnections.withQueue(common) { queue in
+            let each = queue.partitioning.count > 1 ? try await queue.perPartitionStats() : []
+            return (try await queue.stats(), each)
+        }
         let store = try await OperatorConnections.withStore(database) { store in try await store.overview() }
         let (reviews, oldest, audit) = (store.reviews, store.oldestPendingReviewSeconds, store.audit)
         if json {
-            print(StatsReport(queue: queue, store: store).json())
+            var report = StatsReport(queue: queue, store: store)
+            if !partitions.isEmpty { report.partitions = partitions.map(StatsReport.Partition.init) }
+            print(report.json())
         } else {
             print(Self.text(queue: queue, reviews: reviews, oldest: oldest, audit: audit,
                             nowMilliseconds: Int(Date().timeIntervalSince1970 * 1000)))
+            if !partitions.isEmpty {
+                print("partitions (backlog / pending / retrying / dead)")
+                for (index, stats) in partitions.enumerated() {
+                    print("  \(index)  \(stats.backlog) / \(stats.pending) / \(stats.retrying) / \(stats.dead)")
+                }
+            }
         }
     }
 

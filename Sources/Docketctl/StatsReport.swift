@@ -16,6 +16,8 @@ struct StatsReport: Encodable {
     var audit: Audit
     /// Console only: entries not yet delivered to any worker (null when Redis cannot tell).
     var lag: Int??
+    /// With several partitions: each one's figures (absent with one).
+    var partitions: [Partition]?
     /// Console only: the group's consumers.
     var consumers: [Consumer]?
     /// Console only: the next retry's due time, Unix ms (null when none; absent from `stats --json`).
@@ -37,6 +39,20 @@ struct StatsReport: Encodable {
         }
 
         enum CodingKeys: String, CodingKey { case partitions, bytes, oldest }
+    }
+
+    struct Partition: Encodable {
+        var backlog: Int
+        var pending: Int
+        var retrying: Int
+        var dead: Int
+
+        init(_ stats: QueueStats) {
+            backlog = stats.backlog
+            pending = stats.pending
+            retrying = stats.retrying
+            dead = stats.dead
+        }
     }
 
     struct Consumer: Encodable {
@@ -93,13 +109,14 @@ struct StatsReport: Encodable {
         try c.encode(oldestPendingReviewSeconds, forKey: .oldestPendingReviewSeconds)
         try c.encode(audit, forKey: .audit)
         if let lag { try c.encode(lag, forKey: .lag) }
+        try c.encodeIfPresent(partitions, forKey: .partitions)
         try c.encodeIfPresent(consumers, forKey: .consumers)
         if let nextRetryDueMilliseconds { try c.encode(nextRetryDueMilliseconds, forKey: .nextRetryDueMilliseconds) }
         try c.encodeIfPresent(rates, forKey: .rates)
     }
 
     enum CodingKeys: String, CodingKey {
-        case backlog, pending, retrying, dead, reviews, oldestPendingReviewSeconds, audit, lag, consumers, nextRetryDueMilliseconds, rates
+        case backlog, pending, retrying, dead, reviews, oldestPendingReviewSeconds, audit, lag, partitions, consumers, nextRetryDueMilliseconds, rates
     }
 
     func json() -> String {

@@ -1,20 +1,25 @@
 import NIOCore
 import Queue
 
-/// Refreshes `docket_gateway_backlog` from `XLEN {PREFIX}:events` every interval, through loop 0's Redis connection
-/// (one command per interval, skipped while the link is down or the last one is unanswered).
+/// Refreshes `docket_gateway_backlog` from `XLEN` of the events streams every interval, through loop 0's Redis
+/// connection: one command per interval (skipped while the link is down or the last one is unanswered), one partition
+/// after another; the gauge is the sum of each partition's last known length.
 final class BacklogGauge: QueueRequester {
     private let loop: GatewayLoop
-    private let command: BacklogCommand
+    private let commands: [BacklogCommand]
+    private var lengths: [Int]
+    private var next = 0
+    private var asked = 0
     private let interval: TimeAmount
     private var awaitingReply = false
     private var timer: Scheduled<Void>?
     private var stopped = false
     private lazy var caller = QueueCaller(self)
 
-    init(loop: GatewayLoop, keys: QueueKeys, interval: Duration) {
+    init(loop: GatewayLoop, partitions: [QueueKeys], interval: Duration) {
         self.loop = loop
-        self.command = BacklogCommand(keys: keys)
+        self.commands = partitions.map { BacklogCommand(keys: $0) }
+        self.lengths = Array(repeating: 0, count: partitions.count)
         self.interval = TimeAmount(interval)
     }
 
@@ -39,8 +44,10 @@ final class BacklogGauge: QueueRequester {
     private func refresh() {
         if !awaitingReply {
             do {
+                asked = next
                 try loop.queue.send(caller)
                 awaitingReply = true
+                next = (next + 1) % commands.count
             } catch {
                 // Down or saturated: the gauge keeps its last value until Redis answers again.
             }
@@ -49,13 +56,14 @@ final class BacklogGauge: QueueRequester {
     }
 
     func writeCommand(into buffer: inout ByteBuffer) {
-        command.write(into: &buffer)
+        commands[asked].write(into: &buffer)
     }
 
     func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
         awaitingReply = false
         if case .success(let reply) = result, let length = reply.backlog {
-            loop.process.metrics.backlog.record(length)
+            lengths[asked] = length
+            loop.process.metrics.backlog.record(lengths.reduce(0, +))
         }
     }
 }

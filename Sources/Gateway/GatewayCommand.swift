@@ -102,6 +102,7 @@ struct GatewayCommand: AsyncParsableCommand {
             secrets: secrets,
             queue: queue,
             redisPrefix: common.redisPrefix,
+            partitions: common.partitions,
             eventLoopThreads: threads,
             maxPendingPerLoop: maxPending,
             shutdownGracePeriod: .milliseconds(shutdownGraceMilliseconds),
@@ -124,6 +125,7 @@ struct GatewayCommand: AsyncParsableCommand {
                 "threads": "\(configuration.eventLoopThreads)",
                 "redis": "\(configuration.queue.redactedURL)",
                 "prefix": "\(configuration.redisPrefix)",
+                "partitions": "\(configuration.partitions)",
                 "secrets": "\(configuration.secrets.count)",
             ]
         ) { context, _ in

@@ -9,6 +9,8 @@ struct GatewayConfiguration: Sendable {
     var queue: QueueLink.Configuration
     /// `{PREFIX}:events` etc.
     var redisPrefix: String = "docket"
+    /// Partitions of the queue; a webhook goes to `Partitioning.partition(forWebhookId:)`.
+    var partitions: Int = 1
     /// Event loops (threads); each owns its connections and one Redis connection.
     var eventLoopThreads: Int = 1
     /// Enqueues awaiting Redis's reply per event loop; past it webhooks get 503 + `Retry-After` at once.

@@ -75,6 +75,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
     private var bodySize = 0
     private var body: ByteBuffer?
     private var webhookId = ""
+    /// The partition `webhookId` goes to (`GatewayLoop.partitioning`).
+    private var partition = 0
     private var webhookTimestamp = 0
     private var receivedAt = 0
     private var enqueueStarted = NIODeadline.uptimeNanoseconds(0)
@@ -306,6 +308,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
             respond(refusal.answer, context: context)
         case .success(let verified):
             webhookId = verified.id
+            partition = loop.partitioning.count == 1 ? 0 : loop.partitioning.partition(forWebhookId: verified.id)
             webhookTimestamp = verified.timestamp
             receivedAt = nowMilliseconds
             state = .awaitingRedis(body: body)
@@ -331,7 +334,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
             QueueLink.writeNoOp(into: &buffer)
             return
         }
-        loop.enqueue.write(webhookId: webhookId, timestamp: webhookTimestamp, receivedAt: receivedAt, body: body, into: &buffer)
+        loop.enqueues[partition].write(webhookId: webhookId, timestamp: webhookTimestamp, receivedAt: receivedAt, body: body, into: &buffer)
     }
 
     func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {

@@ -11,7 +11,9 @@ final class GatewayLoop {
     /// Where enqueues go: `queue`, unless a test put a fake here.
     var sender: any EnqueueSender
     let intake: WebhookIntake
-    let enqueue: EnqueueCommand
+    /// The enqueue command of each partition (its keys pre-encoded), and how a webhook id picks one.
+    let enqueues: [EnqueueCommand]
+    let partitioning: Partitioning
     let proxies: TrustedProxies
     let process: GatewayProcessState
     let logger: Logger
@@ -31,10 +33,10 @@ final class GatewayLoop {
             verifier: KeyedWebhookVerifier(
                 WebhookVerifier(secrets: configuration.secrets, tolerance: configuration.signatureToleranceSeconds)),
             maxBodyBytes: configuration.maxBodyBytes)
-        enqueue = EnqueueCommand(
-            keys: QueueKeys(prefix: configuration.redisPrefix),
-            dedupeTTLSeconds: configuration.dedupeTTLSeconds,
-            maxBacklog: configuration.maxBacklog)
+        partitioning = Partitioning(prefix: configuration.redisPrefix, count: configuration.partitions)
+        enqueues = partitioning.allKeys.map { keys in
+            EnqueueCommand(keys: keys, dedupeTTLSeconds: configuration.dedupeTTLSeconds, maxBacklog: configuration.maxBacklog)
+        }
         requestIDs = RequestIDGenerator(
             processPrefix: process.requestIDPrefix, loopIndex: index, loopCount: configuration.eventLoopThreads)
     }

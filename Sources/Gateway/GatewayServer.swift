@@ -105,7 +105,8 @@ final class GatewayServer: Service, Sendable {
     private func startBacklogGauge(on loop: NIOLoopBound<GatewayLoop>) async throws -> NIOLoopBound<BacklogGauge> {
         try await loop.eventLoop.submit { [configuration] in
             let gauge = BacklogGauge(
-                loop: loop.value, keys: QueueKeys(prefix: configuration.redisPrefix), interval: configuration.readinessInterval)
+                loop: loop.value, partitions: Partitioning(prefix: configuration.redisPrefix, count: configuration.partitions).allKeys,
+                interval: configuration.readinessInterval)
             gauge.start()
             return NIOLoopBound(gauge, eventLoop: loop.eventLoop)
         }.get()

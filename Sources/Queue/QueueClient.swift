@@ -15,7 +15,12 @@ public final class QueueClient: Sendable {
 
     /// Nothing connects until the first call. `blockingReads`: keep a second connection for `read`, whose BLOCK would
     /// otherwise make every other call wait. Throws `InvalidQueueURL` for a URL that is not `redis://host:port/db`.
-    public init(url: String, prefix: String, blockingReads: Bool = false) throws(InvalidQueueURL) {
+    public convenience init(url: String, prefix: String, blockingReads: Bool = false) throws(InvalidQueueURL) {
+        try self.init(url: url, keys: QueueKeys(prefix: prefix), blockingReads: blockingReads)
+    }
+
+    /// The queue of one partition (`Partitioning.keys`).
+    public init(url: String, keys: QueueKeys, blockingReads: Bool = false) throws(InvalidQueueURL) {
         let configuration: RedisConfiguration
         do {
             configuration = try RedisConfiguration(url: url)
@@ -26,7 +31,7 @@ public final class QueueClient: Sendable {
         reader = blockingReads ? RedisClient(configuration: configuration) : nil
         redactedURL = configuration.redactedURL
         commandTimeout = configuration.commandTimeout
-        queue = EventQueue(prefix: prefix)
+        queue = EventQueue(keys: keys)
     }
 
     /// Closes the connections; later calls fail with `QueueUnavailable`.

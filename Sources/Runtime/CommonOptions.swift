@@ -19,6 +19,14 @@ public struct CommonOptions: ParsableArguments, Sendable {
     public var redisPrefix: String = DocketEnvironment.string("DOCKET_REDIS_PREFIX", default: "docket")
 
     @Option(
+        name: .customLong("partitions"),
+        help: ArgumentHelp(
+            "Partitions of the queue, 1–1024: with N > 1, partition i's keys are {PREFIX-i}:… (env DOCKET_PARTITIONS; every process must agree).",
+            valueName: "n")
+    )
+    public var partitions: Int = DocketEnvironment.int("DOCKET_PARTITIONS", default: 1)
+
+    @Option(
         name: .customLong("log-format"),
         help: ArgumentHelp("Log line format on stderr (env DOCKET_LOG_FORMAT).", valueName: "format")
     )
@@ -37,6 +45,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
             // Never echo the value: it may carry a password.
             throw ValidationError("--redis-url must be a redis:// URL (redis://[:password@]host:port/db)")
         }
+        try OptionCheck("--partitions", variable: "DOCKET_PARTITIONS").within(1...1_024, partitions)
         // The prefix is wrapped in braces to pin every key to one cluster slot, so it may not contain any itself.
         if redisPrefix.isEmpty || redisPrefix.contains("{") || redisPrefix.contains("}") || redisPrefix.contains(" ") {
             throw ValidationError("--redis-prefix must be non-empty without braces or spaces, got \"\(redisPrefix)\"")

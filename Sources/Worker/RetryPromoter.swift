@@ -4,9 +4,11 @@ import Runtime
 import ServiceLifecycle
 
 /// Moves due retries from `{P}:retry` back onto the events stream every interval (atomic Lua, bounded batch), so retries
-/// need no other process; safe with any number of workers. Also samples the stream lag gauge.
+/// need no other process; safe with any number of workers. Every partition in turn. Also samples the stream lag gauge
+/// (the sum over partitions).
 struct RetryPromoter: Service {
-    let client: QueueClient
+    /// One per partition.
+    let clients: [QueueClient]
     let interval: Duration
     let limit: Int
     let metrics: WorkerMetrics
@@ -26,10 +28,12 @@ struct RetryPromoter: Service {
         while !Task.isCancelled {
             do {
                 // A full batch means more are due: go again at once rather than falling behind.
-                var moved = 0
-                repeat {
-                    moved = try await promoteOnce()
-                } while moved == limit && !Task.isCancelled
+                for client in clients {
+                    var moved = 0
+                    repeat {
+                        moved = try await promoteOnce(client)
+                    } while moved == limit && !Task.isCancelled
+                }
                 if tick % 2 == 0 { try await sampleLag() }
                 if wasFailing { logger.info("Retry promotion resumed") }
                 wasFailing = false
@@ -46,7 +50,7 @@ struct RetryPromoter: Service {
         }
     }
 
-    private func promoteOnce() async throws -> Int {
+    private func promoteOnce(_ client: QueueClient) async throws -> Int {
         let moved = try await client.promoteDueRetries(nowMilliseconds: nowMilliseconds(), limit: limit)
         if moved > 0 {
             logger.debug("Promoted due retries", metadata: ["count": "\(moved)"])
@@ -57,8 +61,11 @@ struct RetryPromoter: Service {
     /// Samples the `workers` group's lag (entries not yet delivered; 0 when the stream is missing); when Redis cannot
     /// tell, the gauge keeps its last value.
     private func sampleLag() async throws {
-        if let lag = try await client.groupLag() {
-            metrics.streamLag.record(lag)
+        var total = 0
+        for client in clients {
+            guard let lag = try await client.groupLag() else { return }
+            total += lag
         }
+        metrics.streamLag.record(total)
     }
 }

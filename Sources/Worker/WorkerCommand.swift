@@ -75,9 +75,13 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
     }
 
     func run() async throws {
-        let queueClient: QueueClient
+        // One queue client per partition, each with its own connections (the blocking read among them).
+        let partitioning = Partitioning(prefix: common.redisPrefix, count: common.partitions)
+        let queueClients: [QueueClient]
         do {
-            queueClient = try QueueClient(url: common.redisURL, prefix: common.redisPrefix, blockingReads: true)
+            queueClients = try partitioning.allKeys.map { keys throws(InvalidQueueURL) in
+                try QueueClient(url: common.redisURL, keys: keys, blockingReads: true)
+            }
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }
@@ -90,32 +94,44 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         configuration.auditRetention = auditRetention.duration
         configuration.deadMaxLength = deadMaxLength
         // BLOCK stays well below the socket timeout: hiredis drops the connection when that fires.
-        configuration.blockMilliseconds = max(100, min(1_000, queueClient.commandTimeout.milliseconds() / 4))
+        configuration.blockMilliseconds = max(100, min(1_000, (queueClients.first?.commandTimeout ?? .seconds(10)).milliseconds() / 4))
         let databaseURL = database.databaseURL
         let metricsPort = metrics.metricsPort
 
         // Shut down in reverse order: the consumer finishes its batch first, the health endpoint goes last.
         try await DocketProcess.main(
             label: "docket-worker", common: common, gracefulShutdownTimeout: .seconds(9),
-            startMetadata: ["consumer": "\(configuration.consumer)", "batch_size": "\(configuration.batchSize)"]
+            startMetadata: [
+                "consumer": "\(configuration.consumer)", "batch_size": "\(configuration.batchSize)",
+                "partitions": "\(partitioning.count)",
+            ]
         ) { context, resources in
             let workerMetrics = WorkerMetrics()
-            let queue = resources.opened(queueClient) { $0.shutdown() }
             let store = resources.opened(StoreClient(verdictsAt: databaseURL)) { $0.shutdown() }
-            let processor = BatchProcessor(
-                verdicts: StoreVerdictSink(store: VerdictStore(recordsAudit: configuration.auditRetention != nil), client: store),
-                settler: QueueEntrySettler(client: queue, deadMaxLength: configuration.deadMaxLength),
-                disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
-                metrics: workerMetrics, logger: context.logger, random: { Double.random(in: Double.ulpOfOne...1) },
-                wallClock: WorkerCommand.wallClockMilliseconds)
-            let consumerService = EventConsumer(
-                configuration: configuration,
-                queue: QueueConsumer(client: queue, deadMaxLength: configuration.deadMaxLength),
-                processor: processor, metrics: workerMetrics, logger: context.logger)
+            let verdicts = StoreVerdictSink(store: VerdictStore(recordsAudit: configuration.auditRetention != nil), client: store)
+            // A consumer per partition: each drains its own stream at its own pace, so a busy partition never hides a
+            // quiet one's events; they share the Postgres connection.
+            var consumers: [EventConsumer] = []
+            for (index, client) in queueClients.enumerated() {
+                let queue = resources.opened(client) { $0.shutdown() }
+                var logger = context.logger
+                if partitioning.count > 1 { logger[metadataKey: "partition"] = "\(index)" }
+                let processor = BatchProcessor(
+                    verdicts: verdicts,
+                    settler: QueueEntrySettler(client: queue, deadMaxLength: configuration.deadMaxLength),
+                    disposition: EventDisposition(policy: configuration.retryPolicy), consumer: configuration.consumer,
+                    metrics: workerMetrics, logger: logger, random: { Double.random(in: Double.ulpOfOne...1) },
+                    wallClock: WorkerCommand.wallClockMilliseconds)
+                consumers.append(EventConsumer(
+                    configuration: configuration,
+                    queue: QueueConsumer(client: queue, deadMaxLength: configuration.deadMaxLength),
+                    processor: processor, metrics: workerMetrics, logger: logger))
+            }
+            let allConsumers = consumers
             var services: [any Service] = [
-                HealthServer(port: metricsPort, context: context, readiness: { consumerService.isHealthy }),
+                HealthServer(port: metricsPort, context: context, readiness: { allConsumers.allSatisfy(\.isHealthy) }),
                 RetryPromoter(
-                    client: queue, interval: configuration.promotionInterval, limit: configuration.promotionLimit,
+                    clients: queueClients, interval: configuration.promotionInterval, limit: configuration.promotionLimit,
                     metrics: workerMetrics, logger: context.logger, nowMilliseconds: WorkerCommand.wallClockMilliseconds),
             ]
             if let retention = configuration.auditRetention {
@@ -125,7 +141,7 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
                     store: upkeepStore, audit: AuditLog(), retention: retention, interval: .seconds(3_600),
                     retryInterval: .seconds(60), metrics: workerMetrics, logger: context.logger))
             }
-            services.append(consumerService)
+            services.append(contentsOf: consumers as [any Service])
             return services
         }
     }

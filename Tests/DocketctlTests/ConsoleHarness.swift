@@ -19,7 +19,7 @@ struct ConsoleHarness {
 
     let prefix: String
     let databaseURL: String
-    let queue: QueueClient
+    let queue: PartitionedQueue
     let store: StoreClient
     let auth = ConsoleAuth(token: ConsoleHarness.token)
     let history = ThroughputHistory(interval: .seconds(1))
@@ -27,23 +27,27 @@ struct ConsoleHarness {
     let redis: RedisClient
     let eventQueue: EventQueue
 
-    init(_ name: String) async throws {
+    /// The queue's partitions; `eventQueue` is partition 0's.
+    let partitioning: Partitioning
+
+    init(_ name: String, partitions: Int = 1) async throws {
         prefix = TestEnvironment.uniquePrefix(name)
+        partitioning = Partitioning(prefix: prefix, count: partitions)
         databaseURL = try TestEnvironment.makeDatabase(name)
-        queue = try QueueClient(url: TestEnvironment.redisURL, prefix: prefix)
+        queue = try PartitionedQueue(url: TestEnvironment.redisURL, partitioning: partitioning)
         store = StoreClient(url: databaseURL)
         _ = try await store.migrate()
         redis = RedisClient(configuration: try RedisConfiguration(url: TestEnvironment.redisURL))
-        eventQueue = EventQueue(prefix: prefix)
+        eventQueue = EventQueue(keys: partitioning.keys(0))
     }
 
-    func routes(queue: QueueClient? = nil, store: StoreClient? = nil) -> ConsoleRoutes {
+    func routes(queue: PartitionedQueue? = nil, store: StoreClient? = nil) -> ConsoleRoutes {
         ConsoleRoutes(
             auth: auth, queue: queue ?? self.queue, store: store ?? self.store, history: history,
             logger: Logger(label: "console-test"), wrongTokenDelay: Self.wrongTokenDelay)
     }
 
-    func withClient(queue: QueueClient? = nil, store: StoreClient? = nil, _ body: @Sendable (ConsoleClient) async throws -> Void) async throws {
+    func withClient(queue: PartitionedQueue? = nil, store: StoreClient? = nil, _ body: @Sendable (ConsoleClient) async throws -> Void) async throws {
         let application = Application(router: routes(queue: queue, store: store).router())
         try await application.test(.router) { client in
             try await body(ConsoleClient(client: client))
@@ -53,10 +57,10 @@ struct ConsoleHarness {
     /// Dead letters with the given (documentId, reason) pairs, oldest first; returns their ids in that order.
     @discardableResult
     func makeDeadLetters(
-        _ letters: [(document: String, reason: String)], body: (@Sendable (String) -> String)? = nil
+        _ letters: [(document: String, reason: String)], body: (@Sendable (String) -> String)? = nil, partition: Int = 0
     ) async throws -> [String] {
         let webhookPrefix = "wh-\(UUID().uuidString.prefix(8))-"
-        let eventQueue = self.eventQueue
+        let eventQueue = EventQueue(keys: partitioning.keys(partition))
         return try await redis.withConnection { redis in try Self.seed(letters, webhookPrefix, body, eventQueue, redis) }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Model
 import Queue
+import Redis
 import Store
 import TestSupport
 import Testing
@@ -325,12 +326,52 @@ import Testing
         }
     }
 
+    // MARK: - Partitions
+
+    @Test func severalPartitionsAreListedPagedAndReplayedEachInItsOwn() async throws {
+        let harness = try await ConsoleHarness("console-partitions", partitions: 3)
+        var expected: [String] = []
+        for partition in [2, 0, 1, 2, 0] {
+            let ids = try await harness.makeDeadLetters([("doc-p\(partition)-\(expected.count)", "document unknown")], partition: partition)
+            expected.append("\(partition)-\(ids[0])")
+        }
+        let shownIds = expected
+        try await harness.withClient { client in
+            let cookie = try await client.logIn()
+            // Newest first across partitions, two a page, every id qualified by its partition.
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.get("/dead?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), cookie: cookie)
+                #expect(page.status == .ok)
+                let ids = page.text.components(separatedBy: "class=\"id\" href=\"/dead/").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+                seen += ids
+                cursor = page.text.range(of: "cursor=").map { range in String(page.text[range.upperBound...].prefix { $0 != "&" && $0 != "\"" }) }
+            } while cursor != nil && seen.count < 10
+            #expect(seen == shownIds.reversed(), "\(seen)")
+
+            let detail = try await client.get("/dead/\(shownIds[3])", cookie: cookie)
+            #expect(detail.status == .ok)
+            #expect(detail.text.contains("doc-p2-3"))
+
+            let csrf = try #require(detail.csrf)
+            let done = try await client.post("/dead/replay", [("csrf", csrf), ("confirm", "yes"), ("ids", shownIds[3])], cookie: cookie)
+            #expect(done.element("result") == "Replayed 1 dead letter")
+            let events = try await harness.redis.send("XLEN", RedisArgument(harness.partitioning.keys(2).events)).int
+            #expect(events == 1, "back into partition 2's stream")
+            let overview = try await client.get("/api/overview", bearer: ConsoleHarness.token)
+            let figures = try #require(try JSONSerialization.jsonObject(with: Data(overview.text.utf8)) as? [String: Any])
+            #expect(figures["dead"] as? Int == 4)
+            #expect(figures["backlog"] as? Int == 1)
+        }
+    }
+
     // MARK: - Outages
 
     @Test func anUnreachableServiceIsNamedWithItsErrorAndTheRestStillShows() async throws {
         let harness = try await ConsoleHarness("console-down")
         let deadPort = freePort()
-        let unreachableQueue = try QueueClient(url: "redis://127.0.0.1:\(deadPort)/0", prefix: harness.prefix)
+        let unreachableQueue = try PartitionedQueue(url: "redis://127.0.0.1:\(deadPort)/0", partitioning: Partitioning(prefix: harness.prefix, count: 1))
         let unreachableStore = StoreClient(url: "postgresql://postgres@127.0.0.1:\(deadPort)/nothing")
         defer { unreachableQueue.shutdown(); unreachableStore.shutdown() }
         try await harness.withClient(queue: unreachableQueue) { client in

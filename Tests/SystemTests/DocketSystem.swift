@@ -5,6 +5,7 @@ import Darwin
 #endif
 import Foundation
 import Postgres
+import Queue
 import Redis
 import StandardWebhooks
 import TestSupport
@@ -24,6 +25,8 @@ final class DocketSystem {
         var simRetryBaseMilliseconds = 100
         var simRetryCapMilliseconds = 1_000
         var workerCount = 2
+        /// DOCKET_PARTITIONS for every process.
+        var partitions = 1
         /// Extra environment for every worker (DOCKET_MAX_ATTEMPTS, DOCKET_VISIBILITY_TIMEOUT_MS, ...).
         var workerEnvironment: [String: String] = [:]
         /// Extra environment for the scheduler.
@@ -86,6 +89,7 @@ final class DocketSystem {
             "DOCKET_WEBHOOK_SECRET": secret,
             "DOCKET_LOG_FORMAT": "text",
             "DOCKET_LOG_LEVEL": "info",
+            "DOCKET_PARTITIONS": String(settings.partitions),
         ]
     }
 
@@ -282,17 +286,21 @@ final class DocketSystem {
         return try JSONDecoder().decode([HelpDeskReview].self, from: Data(reply.body.utf8))
     }
 
-    /// Lengths of the events stream, the retry set and the dead stream, and the group's pending count.
+    /// Lengths of the events streams, the retry sets and the dead streams, and the group's pending count, summed over
+    /// the partitions.
     func queueLengths() async throws -> (events: Int, retry: Int, dead: Int, pending: Int) {
-        let events = try await redis.send("XLEN", RedisArgument("{\(prefix)}:events")).int ?? 0
-        let retry = try await redis.send("ZCARD", RedisArgument("{\(prefix)}:retry")).int ?? 0
-        let dead = try await redis.send("XLEN", RedisArgument("{\(prefix)}:dead")).int ?? 0
-        var pending = 0
-        if events > 0 {
-            let summary = try await redis.send("XPENDING", RedisArgument("{\(prefix)}:events"), "workers")
-            pending = summary.array?.first?.int ?? 0
+        var total = (events: 0, retry: 0, dead: 0, pending: 0)
+        for keys in Partitioning(prefix: prefix, count: settings.partitions).allKeys {
+            let events = try await redis.send("XLEN", RedisArgument(keys.events)).int ?? 0
+            total.events += events
+            total.retry += try await redis.send("ZCARD", RedisArgument(keys.retry)).int ?? 0
+            total.dead += try await redis.send("XLEN", RedisArgument(keys.dead)).int ?? 0
+            if events > 0 {
+                let summary = try await redis.send("XPENDING", RedisArgument(keys.events), "workers")
+                total.pending += summary.array?.first?.int ?? 0
+            }
         }
-        return (events, retry, dead, pending)
+        return total
     }
 
     /// Dead letters as `docketctl dead list --json` prints them.

@@ -76,7 +76,7 @@ struct ConsoleCommand: AsyncParsableCommand {
 /// Samples the counters for the overview's graphs until shutdown.
 struct ThroughputSampler: Service {
     let history: ThroughputHistory
-    let queue: QueueClient
+    let queue: PartitionedQueue
     let store: StoreClient
 
     func run() async throws {

@@ -50,7 +50,7 @@ struct ConsoleGate: RouterMiddleware {
 /// The console's routes (docs/reference.md §13).
 struct ConsoleRoutes: Sendable {
     let auth: ConsoleAuth
-    let queue: QueueClient
+    let queue: PartitionedQueue
     let store: StoreClient
     let history: ThroughputHistory
     let logger: Logger
@@ -103,7 +103,9 @@ struct ConsoleRoutes: Sendable {
                 guard let letter = try await queue.deadLetter(id: id) else {
                     return ConsoleResponses.html(ConsolePages.problem("Not found", "No dead letter with id \(id): replayed or purged already?", frame), status: .notFound)
                 }
-                return ConsoleResponses.html(ConsolePages.deadDetail(letter, frame))
+                return ConsoleResponses.html(ConsolePages.deadDetail(letter.shown, frame))
+            } catch let error as AmbiguousDeadLetterId {
+                return ConsoleResponses.html(ConsolePages.problem("Which one?", error.description, frame), status: .notFound)
             } catch {
                 return ConsoleResponses.unavailable("Redis", error, frame)
             }
@@ -233,7 +235,8 @@ struct ConsoleRoutes: Sendable {
             return ConsoleResponses.html(ConsolePages.deadList(listing, frame), status: .badRequest)
         }
         do {
-            listing.page = .success(try await queue.deadLetterPage(filter: listing.filter, before: cursor, limit: listing.limit))
+            let page = try await queue.deadLetterPage(filter: listing.filter, after: cursor, limit: listing.limit)
+            listing.page = .success(DeadLetterPage(letters: page.letters.map(\.shown), nextCursor: page.next))
             return ConsoleResponses.html(ConsolePages.deadList(listing, frame))
         } catch {
             listing.page = .failure(error)
@@ -256,6 +259,8 @@ struct ConsoleRoutes: Sendable {
         let frame = frame(session, .dead)
         guard let form = checked else { return ConsoleResponses.forbidden(frame) }
         var confirmation = ConsolePages.Confirmation(action: action, letters: [], missing: [])
+        // What the action applies to, each with its partition; `confirmation` shows them.
+        var targets: [PartitionedQueue.Located] = []
         do {
             if form.first("all") == "1" {
                 let filter: DeadLetterFilter
@@ -269,14 +274,13 @@ struct ConsoleRoutes: Sendable {
                 } catch {
                     return ConsoleResponses.html(ConsolePages.problem("Bad request", error.message, frame), status: .badRequest)
                 }
-                var letters = try await queue.deadLetters(matching: filter)
+                targets = try await queue.deadLetters(matching: filter)
                 // Confirmed: only what existed when the operator looked, never what died since.
-                if let upTo = form.first("upto").flatMap({ DeadLetterID.order($0) }) {
-                    letters = letters.filter { (DeadLetterID.order($0.id) ?? (0, 0)) <= upTo }
+                if let upTo = form.first("upto"), !upTo.isEmpty {
+                    targets = targets.filter { queue.isAtOrBefore($0, upTo) }
                 }
-                confirmation.letters = letters
                 confirmation.filter = filter
-                confirmation.upTo = letters.last?.id
+                confirmation.upTo = targets.last?.id
             } else {
                 let ids = form.all("ids")
                 guard !ids.isEmpty else {
@@ -287,9 +291,12 @@ struct ConsoleRoutes: Sendable {
                 }
                 var seen = Set<String>()
                 for id in ids where seen.insert(id).inserted {
-                    if let letter = try await queue.deadLetter(id: id) { confirmation.letters.append(letter) } else { confirmation.missing.append(id) }
+                    if let letter = try await queue.deadLetter(id: id) { targets.append(letter) } else { confirmation.missing.append(id) }
                 }
             }
+            confirmation.letters = targets.map(\.shown)
+        } catch let error as AmbiguousDeadLetterId {
+            return ConsoleResponses.html(ConsolePages.problem("Which one?", error.description, frame), status: .badRequest)
         } catch {
             return ConsoleResponses.unavailable("Redis", error, frame)
         }
@@ -299,12 +306,12 @@ struct ConsoleRoutes: Sendable {
         var done: [String] = []
         var gone = confirmation.missing
         var failure: String?
-        for letter in confirmation.letters {
+        for letter in targets {
             do {
                 let succeeded: Bool
                 switch action {
-                case .replay: succeeded = try await queue.replay(deadLetterId: letter.id) != nil
-                case .purge: succeeded = try await queue.purge(deadLetterIds: [letter.id]) == 1
+                case .replay: succeeded = try await queue.replay(letter) != nil
+                case .purge: succeeded = try await queue.purge(letter)
                 }
                 if succeeded { done.append(letter.id) } else { gone.append(letter.id) }
             } catch {

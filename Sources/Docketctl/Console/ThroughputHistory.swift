@@ -61,7 +61,7 @@ final class ThroughputHistory: Sendable {
     }
 
     /// Takes a sample now and then every `interval` until the task is cancelled.
-    func run(queue: QueueClient, store: StoreClient) async {
+    func run(queue: PartitionedQueue, store: StoreClient) async {
         while !Task.isCancelled {
             let counters = try? await queue.counters()
             let applied = try? await store.appliedVerdictsCounter()
