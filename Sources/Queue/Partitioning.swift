@@ -1,7 +1,8 @@
-/// How the queue is split over Redis hash slots (docs/scaling.md): `count` partitions, each with its own events
+/// How the queue is split over Redis hash slots (docs/reference.md §8): `count` partitions, each with its own events
 /// stream, retry set, dead stream and dedupe keys under one hash tag, so every script still runs inside one slot.
-/// With one partition the keys are exactly the unpartitioned ones (`{PREFIX}:events`, …): nothing moves for existing
-/// installations.
+/// Partition 0 keeps the unpartitioned keys (`{PREFIX}:events`, …) and partition i > 0 has `{PREFIX-i}:…`: one
+/// partition is exactly today's layout, and raising the count (from 1, or from any N) leaves every existing partition's
+/// keys where they are, so entries already queued are still drained.
 public struct Partitioning: Sendable, Hashable {
     public let prefix: String
     public let count: Int
@@ -13,9 +14,9 @@ public struct Partitioning: Sendable, Hashable {
         self.count = count
     }
 
-    /// Partition `index`'s keys: `{PREFIX}:…` with one partition, `{PREFIX-index}:…` with several.
+    /// Partition `index`'s keys: `{PREFIX}:…` for partition 0, `{PREFIX-index}:…` for the others.
     public func keys(_ index: Int) -> QueueKeys {
-        QueueKeys(prefix: count == 1 ? prefix : "\(prefix)-\(index)")
+        QueueKeys(prefix: index == 0 ? prefix : "\(prefix)-\(index)")
     }
 
     /// Every partition's keys, in order.

@@ -85,6 +85,14 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }
+        // Lowering the partition count must not strand what the dropped partitions hold: no worker would read it.
+        if let first = queueClients.first, let stranded = try? await first.strandedPartitions(partitioning), !stranded.isEmpty {
+            let listed = stranded.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value) entries)" }.joined(separator: ", ")
+            throw ConfigurationError(
+                "--partitions (DOCKET_PARTITIONS) is \(partitioning.count), but partitions \(listed) still hold entries: run the "
+                    + "workers with DOCKET_PARTITIONS=\((stranded.keys.max() ?? 0) + 1) until `docketctl stats --partitions "
+                    + "\((stranded.keys.max() ?? 0) + 1)` shows them empty (replay or purge their dead letters), then lower it")
+        }
         var configuration = WorkerConfiguration(consumer: consumer)
         configuration.batchSize = batchSize
         configuration.retryPolicy = RetryPolicy(

@@ -37,6 +37,8 @@ import Testing
         #expect(eight.allKeys.count == 8)
         #expect(eight.keys(3).events == "{docket-3}:events")
         #expect(eight.keys(3).seen("msg_1") == "{docket-3}:seen:msg_1")
+        // Partition 0 keeps the unpartitioned keys: raising the count from 1 strands nothing.
+        #expect(eight.keys(0) == QueueKeys(prefix: "docket"))
         var slots = Set<Int>()
         for keys in eight.allKeys {
             let slot = ClusterSlot.of(keys.events)

@@ -74,6 +74,14 @@ import Testing
         try waitUntil(timeout: .seconds(30), what: "the replayed one dead again") {
             try system.deadLetters().count == ids.count - 1
         }
+        // Lowering the count would strand those dead letters: a worker refuses to start, saying how to proceed.
+        let lowered = try ChildProcess.launch(
+            product: "docket-worker",
+            environment: system.commonEnvironment.merging(["DOCKET_PARTITIONS": "1", "DOCKET_METRICS_PORT": "0"]) { _, new in new })
+        defer { lowered.terminate() }
+        #expect(lowered.waitForExit(timeout: .seconds(20)) == 2)
+        #expect(lowered.output.contains("--partitions (DOCKET_PARTITIONS) is 1, but partitions"), "\(lowered.output)")
+        #expect(lowered.output.contains("run the workers with DOCKET_PARTITIONS="), "\(lowered.output)")
         let missing = try ChildProcess.run(
             product: "docketctl", arguments: ["dead", "show", "7-1-0"], environment: system.commonEnvironment)
         #expect(missing.status == 1, "partition 7 does not exist with four: no such dead letter")
