@@ -21,7 +21,7 @@ public struct CommonOptions: ParsableArguments, Sendable {
     @Option(
         name: .customLong("partitions"),
         help: ArgumentHelp(
-            "Partitions of the queue, 1–1024: with N > 1, partition i's keys are {PREFIX-i}:… (env DOCKET_PARTITIONS; every process must agree).",
+            "Partitions of the queue, 1–1024: partition 0's keys are {PREFIX}:…, partition i's {PREFIX-i}:… (env DOCKET_PARTITIONS; every process must agree).",
             valueName: "n")
     )
     public var partitions: Int = DocketEnvironment.int("DOCKET_PARTITIONS", default: 1)
