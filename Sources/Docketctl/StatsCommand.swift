@@ -24,9 +24,10 @@ struct StatsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
+        // One reading per partition; the totals are their sum, so the two never disagree.
         let (queue, partitions) = try await OperatorConnections.withQueue(common) { queue in
-            let each = queue.partitioning.count > 1 ? try await queue.perPartitionStats() : []
-            return (try await queue.stats(), each)
+            let each = try await queue.perPartitionStats()
+            return (PartitionedQueue.total(each), queue.partitioning.count > 1 ? each : [])
         }
         let store = try await OperatorConnections.withStore(database) { store in try await store.overview() }
         let (reviews, oldest, audit) = (store.reviews, store.oldestPendingReviewSeconds, store.audit)

@@ -1,26 +1,55 @@
 import NIOCore
 import Queue
 
-/// Refreshes `docket_gateway_backlog` from `XLEN` of the events streams every interval, through loop 0's Redis
-/// connection: one command per interval (skipped while the link is down or the last one is unanswered), one partition
-/// after another; the gauge is the sum of each partition's last known length.
-final class BacklogGauge: QueueRequester {
+/// Refreshes `docket_gateway_backlog` every interval with the sum of `XLEN` over every partition's events stream,
+/// through loop 0's Redis connection: one XLEN per partition per interval, written together (skipped for a partition
+/// while the link is down or its last one is unanswered); the gauge is the sum of each partition's last known length.
+final class BacklogGauge {
+    /// One partition's XLEN and its last answer.
+    private final class Probe: QueueRequester {
+        let command: BacklogCommand
+        var awaitingReply = false
+        var length = 0
+        let answered: () -> Void
+        lazy var caller = QueueCaller(self)
+
+        init(command: BacklogCommand, answered: @escaping () -> Void) {
+            self.command = command
+            self.answered = answered
+        }
+
+        func writeCommand(into buffer: inout ByteBuffer) {
+            command.write(into: &buffer)
+        }
+
+        func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
+            awaitingReply = false
+            if case .success(let reply) = result, let length = reply.backlog {
+                self.length = length
+                answered()
+            }
+        }
+    }
+
     private let loop: GatewayLoop
-    private let commands: [BacklogCommand]
-    private var lengths: [Int]
-    private var next = 0
-    private var asked = 0
+    private var probes: [Probe] = []
     private let interval: TimeAmount
-    private var awaitingReply = false
     private var timer: Scheduled<Void>?
     private var stopped = false
-    private lazy var caller = QueueCaller(self)
 
     init(loop: GatewayLoop, partitions: [QueueKeys], interval: Duration) {
         self.loop = loop
-        self.commands = partitions.map { BacklogCommand(keys: $0) }
-        self.lengths = Array(repeating: 0, count: partitions.count)
         self.interval = TimeAmount(interval)
+        let metrics = loop.process.metrics
+        var probes: [Probe] = []
+        for keys in partitions {
+            // Weak: a reply may come after the gauge is gone (the link holds a probe while its XLEN is out).
+            probes.append(Probe(command: BacklogCommand(keys: keys)) { [weak self] in
+                guard let self else { return }
+                metrics.backlog.record(self.probes.reduce(0) { $0 + $1.length })
+            })
+        }
+        self.probes = probes
     }
 
     /// Starts the refresh loop; call on the loop's event loop.
@@ -42,28 +71,15 @@ final class BacklogGauge: QueueRequester {
     }
 
     private func refresh() {
-        if !awaitingReply {
+        for probe in probes where !probe.awaitingReply {
             do {
-                asked = next
-                try loop.queue.send(caller)
-                awaitingReply = true
-                next = (next + 1) % commands.count
+                try loop.queue.send(probe.caller)
+                probe.awaitingReply = true
             } catch {
                 // Down or saturated: the gauge keeps its last value until Redis answers again.
+                break
             }
         }
         schedule()
-    }
-
-    func writeCommand(into buffer: inout ByteBuffer) {
-        commands[asked].write(into: &buffer)
-    }
-
-    func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
-        awaitingReply = false
-        if case .success(let reply) = result, let length = reply.backlog {
-            lengths[asked] = length
-            loop.process.metrics.backlog.record(lengths.reduce(0, +))
-        }
     }
 }

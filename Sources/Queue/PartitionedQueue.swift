@@ -46,30 +46,9 @@ public final class PartitionedQueue: Sendable {
 
     // MARK: - Figures
 
-    /// Every partition's stats, summed; consumers merged by name (pending summed, the shortest idle time).
+    /// Every partition's stats, summed (`total`).
     public func stats() async throws -> QueueStats {
-        var total = QueueStats(backlog: 0, pending: 0, retrying: 0, nextRetryDueMilliseconds: nil, dead: 0, consumers: [])
-        var consumers: [String: QueueStats.Consumer] = [:]
-        for stats in try await perPartitionStats() {
-            total.backlog += stats.backlog
-            total.pending += stats.pending
-            total.retrying += stats.retrying
-            total.dead += stats.dead
-            if let due = stats.nextRetryDueMilliseconds {
-                total.nextRetryDueMilliseconds = min(total.nextRetryDueMilliseconds ?? due, due)
-            }
-            for consumer in stats.consumers {
-                if var known = consumers[consumer.name] {
-                    known.pending += consumer.pending
-                    known.idleMilliseconds = min(known.idleMilliseconds, consumer.idleMilliseconds)
-                    consumers[consumer.name] = known
-                } else {
-                    consumers[consumer.name] = consumer
-                }
-            }
-        }
-        total.consumers = consumers.values.sorted { $0.name < $1.name }
-        return total
+        Self.total(try await perPartitionStats())
     }
 
     /// Each partition's stats, in partition order.
@@ -140,7 +119,7 @@ public final class PartitionedQueue: Sendable {
             var before = bound?.entryId
             // Same entry id in a lower partition still comes after the cursor (ties go to the higher partition first).
             if let bound, let cursorPartition = bound.partition, index < cursorPartition, let id = before {
-                before = Self.successor(of: id)
+                before = Self.successor(of: id)  // nil: the largest id, so no bound at all
             }
             let page = try await client.deadLetterPage(filter: filter, before: before, limit: limit + 1)
             all += page.letters.map { located($0, index) }
@@ -194,10 +173,37 @@ public final class PartitionedQueue: Sendable {
         return (ms, seq)
     }
 
-    /// The smallest entry id after `id`, so that "before successor" includes `id` itself.
-    static func successor(of id: String) -> String {
+    /// The smallest entry id after `id`, so that "before successor" includes `id` itself; nil for the largest id.
+    static func successor(of id: String) -> String? {
         let (ms, seq) = order(id)
-        return seq == .max ? "\(ms + 1)-0" : "\(ms)-\(seq + 1)"
+        if seq < .max { return "\(ms)-\(seq + 1)" }
+        return ms < .max ? "\(ms + 1)-0" : nil
+    }
+
+    /// Figures summed over partitions; consumers merged by name (pending summed, the shortest idle time).
+    public static func total(_ each: [QueueStats]) -> QueueStats {
+        var total = QueueStats(backlog: 0, pending: 0, retrying: 0, nextRetryDueMilliseconds: nil, dead: 0, consumers: [])
+        var consumers: [String: QueueStats.Consumer] = [:]
+        for stats in each {
+            total.backlog += stats.backlog
+            total.pending += stats.pending
+            total.retrying += stats.retrying
+            total.dead += stats.dead
+            if let due = stats.nextRetryDueMilliseconds {
+                total.nextRetryDueMilliseconds = min(total.nextRetryDueMilliseconds ?? due, due)
+            }
+            for consumer in stats.consumers {
+                if var known = consumers[consumer.name] {
+                    known.pending += consumer.pending
+                    known.idleMilliseconds = min(known.idleMilliseconds, consumer.idleMilliseconds)
+                    consumers[consumer.name] = known
+                } else {
+                    consumers[consumer.name] = consumer
+                }
+            }
+        }
+        total.consumers = consumers.values.sorted { $0.name < $1.name }
+        return total
     }
 }
 

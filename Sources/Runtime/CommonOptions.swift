@@ -46,6 +46,12 @@ public struct CommonOptions: ParsableArguments, Sendable {
             throw ValidationError("--redis-url must be a redis:// URL (redis://[:password@]host:port/db)")
         }
         try OptionCheck("--partitions", variable: "DOCKET_PARTITIONS").within(1...1_024, partitions)
+        // `{PREFIX-3}` is partition 3 of PREFIX: a prefix of that shape would share keys with another installation.
+        if let dash = redisPrefix.lastIndex(of: "-"), redisPrefix.index(after: dash) < redisPrefix.endIndex,
+           redisPrefix[redisPrefix.index(after: dash)...].allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw ValidationError(
+                "--redis-prefix must not end in \"-\" and digits (reserved for partitions: partition 3 of \"docket\" is {docket-3}), got \"\(redisPrefix)\"")
+        }
         // The prefix is wrapped in braces to pin every key to one cluster slot, so it may not contain any itself.
         if redisPrefix.isEmpty || redisPrefix.contains("{") || redisPrefix.contains("}") || redisPrefix.contains(" ") {
             throw ValidationError("--redis-prefix must be non-empty without braces or spaces, got \"\(redisPrefix)\"")

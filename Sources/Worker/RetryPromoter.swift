@@ -23,31 +23,37 @@ struct RetryPromoter: Service {
     }
 
     private func loop() async {
-        var wasFailing = false
+        // Per partition: one that keeps failing never holds up the others' retries.
+        var failing = Array(repeating: false, count: clients.count)
         var tick = 0
         while !Task.isCancelled {
-            do {
-                // A full batch means more are due: go again at once rather than falling behind.
-                for client in clients {
+            for (index, client) in clients.enumerated() {
+                do {
+                    // A full batch means more are due: go again at once rather than falling behind.
                     var moved = 0
                     repeat {
                         moved = try await promoteOnce(client)
                     } while moved == limit && !Task.isCancelled
+                    if failing[index] { logger.info("Retry promotion resumed", metadata: partitionMetadata(index)) }
+                    failing[index] = false
+                } catch {
+                    // Cancelled at shutdown: the call was refused, nothing failed.
+                    if Task.isCancelled { return }
+                    if !failing[index] {
+                        logger.warning("Retry promotion failed; will try again",
+                                       metadata: partitionMetadata(index).merging(["error": "\(error)"]) { _, new in new })
+                    }
+                    failing[index] = true
                 }
-                if tick % 2 == 0 { try await sampleLag() }
-                if wasFailing { logger.info("Retry promotion resumed") }
-                wasFailing = false
-            } catch {
-                // Cancelled at shutdown: the call was refused, nothing failed.
-                if Task.isCancelled { return }
-                if !wasFailing {
-                    logger.warning("Retry promotion failed; will try again", metadata: ["error": "\(error)"])
-                }
-                wasFailing = true
             }
+            if tick % 2 == 0 { await sampleLag() }
             tick &+= 1
             try? await Task.sleep(for: interval)
         }
+    }
+
+    private func partitionMetadata(_ index: Int) -> Logger.Metadata {
+        clients.count > 1 ? ["partition": "\(index)"] : [:]
     }
 
     private func promoteOnce(_ client: QueueClient) async throws -> Int {
@@ -58,14 +64,13 @@ struct RetryPromoter: Service {
         return moved
     }
 
-    /// Samples the `workers` group's lag (entries not yet delivered; 0 when the stream is missing); when Redis cannot
-    /// tell, the gauge keeps its last value.
-    private func sampleLag() async throws {
-        var total = 0
+    /// Samples the `workers` group's lag (entries not yet delivered; 0 when the stream is missing), summed over the
+    /// partitions Redis can tell it for; when it can tell for none, the gauge keeps its last value.
+    private func sampleLag() async {
+        var total: Int?
         for client in clients {
-            guard let lag = try await client.groupLag() else { return }
-            total += lag
+            if let lag = try? await client.groupLag() { total = (total ?? 0) + lag }
         }
-        metrics.streamLag.record(total)
+        if let total { metrics.streamLag.record(total) }
     }
 }

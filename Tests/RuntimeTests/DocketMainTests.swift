@@ -72,6 +72,16 @@ struct SampleFailure: Error, CustomStringConvertible {
         #expect(badPrefix.exitCode == 2)
         #expect(badPrefix.output.contains("--redis-prefix must be"))
 
+        // A prefix shaped like a partition's hash tag would share keys with another installation's partitions.
+        let partitionShaped = await DocketMain.execute(SampleCommand.self, arguments: ["--redis-prefix", "shop-2"])
+        #expect(partitionShaped.exitCode == 2)
+        #expect(partitionShaped.output.contains("--redis-prefix must not end in \"-\" and digits"))
+        #expect(await DocketMain.execute(SampleCommand.self, arguments: ["--redis-prefix", "shop-2b"]).exitCode == 0)
+
+        let badPartitions = await DocketMain.execute(SampleCommand.self, arguments: ["--partitions", "0"])
+        #expect(badPartitions.exitCode == 2)
+        #expect(badPartitions.output.contains("--partitions (DOCKET_PARTITIONS)"))
+
         let badPort = await DocketMain.execute(SampleCommand.self, arguments: ["--metrics-port", "70000"])
         #expect(badPort.exitCode == 2)
         #expect(badPort.output.contains("--metrics-port (DOCKET_METRICS_PORT) must be between 0 and 65535"))

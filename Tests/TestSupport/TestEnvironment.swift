@@ -25,9 +25,10 @@ public enum TestEnvironment {
         ProcessInfo.processInfo.environment["DOCKET_TEST_DATABASE_URL"] ?? "postgresql://postgres@127.0.0.1:5432/postgres"
     }
 
-    /// A name no other test (or earlier run) uses: "t-<name>-<8 hex>".
+    /// A name no other test (or earlier run) uses: "t-<name>-<8 hex>x" (never ending in "-" and digits, which
+    /// `--redis-prefix` reserves for partitions).
     public static func uniquePrefix(_ name: String) -> String {
-        "t-\(name)-\(randomHex(8))"
+        "t-\(name)-\(randomHex(8))x"
     }
 
     /// Creates a fresh database on the shared Postgres and returns its URL.

@@ -229,7 +229,7 @@ struct ConsoleRoutes: Sendable {
             listing.filter = try Self.deadFilter(
                 reason: parameters.first("reason"), document: parameters.first("document"), since: since, sinceMilliseconds: nil, now: Date())
             listing.limit = try Self.limit(parameters.first("limit"))
-            if let cursor, !DeadLetterID.isValid(cursor) { throw ConsoleInputError("cursor must be a dead letter id") }
+            if let cursor, queue.parseId(cursor) == nil { throw ConsoleInputError("cursor must be a dead letter id of this queue") }
         } catch {
             listing.formError = error.message
             return ConsoleResponses.html(ConsolePages.deadList(listing, frame), status: .badRequest)
@@ -287,7 +287,7 @@ struct ConsoleRoutes: Sendable {
                     return ConsoleResponses.html(ConsolePages.problem("Nothing selected", "Select at least one dead letter.", frame), status: .badRequest)
                 }
                 if let bad = ids.first(where: { !DeadLetterID.isValid($0) }) {
-                    return ConsoleResponses.html(ConsolePages.problem("Bad request", "\(bad) is not a dead letter id (expected a stream id such as 1700000000000-0).", frame), status: .badRequest)
+                    return ConsoleResponses.html(ConsolePages.problem("Bad request", "\(bad) is not a dead letter id (expected a stream id such as 1700000000000-0, or 3-1700000000000-0 with several partitions).", frame), status: .badRequest)
                 }
                 var seen = Set<String>()
                 for id in ids where seen.insert(id).inserted {

@@ -60,7 +60,8 @@ public struct ClusterSlotMap: Sendable, Equatable {
             var primary: ClusterNode?
             for node in nodes {
                 let info = Self.map(node)
-                guard info["role"]?.string == "master", info["health"]?.string != "fail" else { continue }
+                // Redis 7 says "fail"; its documentation (and Valkey) "failed".
+                guard info["role"]?.string == "master", !["fail", "failed"].contains(info["health"]?.string ?? "") else { continue }
                 guard let port = info["port"]?.int ?? info["tls-port"]?.int else { continue }
                 var host = info["endpoint"]?.string ?? info["ip"]?.string ?? ""
                 if host.isEmpty || host == "?" { host = info["ip"]?.string ?? fallbackHost }

@@ -20,7 +20,8 @@ public final class RedisClusterClient: Sendable {
 
     private let state = Mutex(State())
 
-    public init(seeds: [ClusterNode], template: RedisConfiguration, maxAttempts: Int = 6) {
+    /// With the default 8 attempts the waits add up to about 3.5 s: enough for a failover under a 2 s node timeout.
+    public init(seeds: [ClusterNode], template: RedisConfiguration, maxAttempts: Int = 8) {
         self.seeds = seeds
         self.template = template
         self.maxAttempts = max(1, maxAttempts)
@@ -33,6 +34,7 @@ public final class RedisClusterClient: Sendable {
     public func withConnection<T: Sendable>(slot: Int, _ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
         var asking: ClusterNode?
         var lastError: (any Error)?
+        var lastNode: ClusterNode?
         for attempt in 0..<maxAttempts {
             if attempt > 0, asking == nil {
                 try await Task.sleep(for: Self.backoff(attempt))
@@ -41,6 +43,7 @@ public final class RedisClusterClient: Sendable {
                 let target = asking
                 let node: ClusterNode
                 if let target { node = target } else { node = try await primary(for: slot) }
+                lastNode = node
                 asking = nil
                 return try await client(for: node).withConnection { connection in
                     if target != nil { try connection.send("ASKING") }
@@ -51,7 +54,10 @@ public final class RedisClusterClient: Sendable {
                 lastError = error
                 switch redirect {
                 case .moved: try? await refreshMap()
-                case .ask(_, let target): asking = target
+                case .ask(_, var target):
+                    // Redis leaves the host out when it is the one the client used.
+                    if target.host.isEmpty { target.host = lastNode?.host ?? "" }
+                    asking = target
                 case .retryLater: break
                 }
             } catch let error as RedisError where error.isConnectionError && error.code != .shutdown {
@@ -133,8 +139,8 @@ public final class RedisClusterClient: Sendable {
         }
     }
 
-    /// 25 ms, 50 ms, 100 ms … up to 1 s between attempts.
+    /// 50 ms, 100 ms, 200 ms … up to 1 s between attempts.
     static func backoff(_ attempt: Int) -> Duration {
-        .milliseconds(min(1_000, 25 << min(attempt - 1, 6)))
+        .milliseconds(min(1_000, 50 << min(attempt - 1, 5)))
     }
 }
