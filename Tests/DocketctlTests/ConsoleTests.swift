@@ -350,6 +350,12 @@ import Testing
             } while cursor != nil && seen.count < 10
             #expect(seen == shownIds.reversed(), "\(seen)")
 
+            // Edge cursors: the largest id pages from the top without overflowing; a partition that does not exist is refused.
+            let top = try await client.get("/dead?cursor=2-18446744073709551615-18446744073709551615", cookie: cookie)
+            #expect(top.status == .ok)
+            #expect(top.text.contains("href=\"/dead/\(shownIds[4])\""))
+            #expect(try await client.get("/dead?cursor=7-1-0", cookie: cookie).status == .badRequest)
+
             let detail = try await client.get("/dead/\(shownIds[3])", cookie: cookie)
             #expect(detail.status == .ok)
             #expect(detail.text.contains("doc-p2-3"))
