@@ -348,7 +348,14 @@ import Testing
                 seen += ids
                 cursor = page.text.range(of: "cursor=").map { range in String(page.text[range.upperBound...].prefix { $0 != "&" && $0 != "\"" }) }
             } while cursor != nil && seen.count < 10
-            #expect(seen == shownIds.reversed(), "\(seen)")
+            // The documented order: entry id descending, ties (same millisecond and sequence in two partitions) by the
+            // higher partition first.
+            let newestFirst = shownIds.sorted { a, b in
+                let (x, y) = (a.split(separator: "-").compactMap { UInt64($0) }, b.split(separator: "-").compactMap { UInt64($0) })
+                return (x[1], x[2], x[0]) > (y[1], y[2], y[0])
+            }
+            #expect(seen == newestFirst, "\(seen)")
+            #expect(Set(seen).count == shownIds.count, "every dead letter exactly once across pages")
 
             // Edge cursors: the largest id pages from the top without overflowing; a partition that does not exist is refused.
             let top = try await client.get("/dead?cursor=2-18446744073709551615-18446744073709551615", cookie: cookie)
