@@ -26,9 +26,7 @@ enum DeadLetterID {
     }
 
     static func isValid(_ id: String) -> Bool {
-        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
-        return (2...3).contains(parts.count)
-            && parts.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } && UInt64($0) != nil }
+        PartitionedQueue.idParts(id) != nil
     }
 }
 

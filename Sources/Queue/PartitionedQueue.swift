@@ -29,6 +29,13 @@ public final class PartitionedQueue: Sendable {
     /// Reads an operator's id: `P-ms-seq`, or a bare `ms-seq` (looked for in every partition). Nil when the text is
     /// not such an id, or names a partition that does not exist.
     public func parseId(_ text: String) -> (partition: Int?, entryId: String)? {
+        guard let (partition, entryId) = Self.idParts(text) else { return nil }
+        if let partition, !(0..<partitioning.count).contains(partition) { return nil }
+        return (partition, entryId)
+    }
+
+    /// The shape of an operator's id alone, whatever the partition count: `ms-seq` or `P-ms-seq`, decimal numbers.
+    public static func idParts(_ text: String) -> (partition: Int?, entryId: String)? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { (0x30...0x39).contains($0) } && UInt64($0) != nil }) else {
             return nil
@@ -37,7 +44,7 @@ public final class PartitionedQueue: Sendable {
         case 2:
             return (nil, text)
         case 3:
-            guard let partition = Int(parts[0]), (0..<partitioning.count).contains(partition) else { return nil }
+            guard let partition = Int(parts[0]) else { return nil }
             return (partition, "\(parts[1])-\(parts[2])")
         default:
             return nil

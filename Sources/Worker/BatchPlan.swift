@@ -14,13 +14,8 @@ struct BatchPlan: Sendable {
         var reason: String
     }
 
-    /// One entry that goes to the dead stream, with its fields as they are.
-    struct Dead: Sendable {
-        var entryId: String
-        var fields: [(name: String, value: [UInt8])]
-        var reason: String
-        var attempts: Int
-    }
+    /// One entry that goes to the dead stream, with its fields as they are: what Redis is told, as it is.
+    typealias Dead = Settlement.Dead
 
     /// The decoded half of a batch: what goes to the store, and the entries already decided without it.
     struct Decoded: Sendable {
@@ -49,7 +44,7 @@ struct BatchPlan: Sendable {
         Settlement(
             acknowledged: acknowledged,
             retries: retries.map { Settlement.Retry(entryId: $0.entryId, envelope: $0.envelope, dueAtMilliseconds: $0.dueAtMilliseconds) },
-            dead: dead.map { Settlement.Dead(entryId: $0.entryId, fields: $0.fields, reason: $0.reason, attempts: $0.attempts) })
+            dead: dead)
     }
 
     /// Decodes each entry's envelope and body; an entry that fails either is decided here (dead-lettered later).
