@@ -5,12 +5,13 @@ import Store
 /// Opens the services a docketctl subcommand needs and closes them after; an unreachable service is reported as
 /// `QueueUnavailable` / `StoreUnavailable`, whose one line says what could not be reached and where.
 enum OperatorConnections {
-    /// The queue at `--redis-url` under `--redis-prefix`, every one of its `--partitions`; a malformed URL is a
+    /// The queue at `--redis-url` (a cluster with `--redis-cluster`) under `--redis-prefix`, every one of its `--partitions`; a malformed URL is a
     /// configuration error (exit 2).
     static func queue(_ options: CommonOptions) throws -> PartitionedQueue {
         do {
-            return try PartitionedQueue(
-                url: options.redisURL, partitioning: Partitioning(prefix: options.redisPrefix, count: options.partitions))
+            return PartitionedQueue(
+                endpoint: try QueueEndpoint(url: options.redisURL, cluster: options.redisCluster),
+                partitioning: Partitioning(prefix: options.redisPrefix, count: options.partitions))
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }

@@ -2,7 +2,7 @@ import NIOCore
 import Queue
 
 /// Refreshes `docket_gateway_backlog` every interval with the sum of `XLEN` over every partition's events stream,
-/// through loop 0's Redis connection: one XLEN per partition per interval, written together (skipped for a partition
+/// through loop 0's queue router: one XLEN per partition per interval, written together (skipped for a partition
 /// while the link is down or its last one is unanswered); the gauge is the sum of each partition's last known length.
 final class BacklogGauge {
     /// One partition's XLEN and its last answer.
@@ -71,13 +71,13 @@ final class BacklogGauge {
     }
 
     private func refresh() {
-        for probe in probes where !probe.awaitingReply {
+        for (partition, probe) in probes.enumerated() where !probe.awaitingReply {
             do {
-                try loop.queue.send(probe.caller)
+                try loop.queue.send(probe.caller, partition: partition)
                 probe.awaitingReply = true
             } catch {
-                // Down or saturated: the gauge keeps its last value until Redis answers again.
-                break
+                // Down or saturated: the gauge keeps this partition's last value until Redis answers again.
+                continue
             }
         }
         schedule()

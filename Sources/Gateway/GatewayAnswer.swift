@@ -25,6 +25,11 @@ struct GatewayAnswer {
 
     static let queueUnavailable = Problem.queueUnavailable.answer(outcome: .redisUnavailable, retryAfter: retryAfterUnavailable)
     static let overBacklog = Problem.overBacklog.answer(outcome: .overBacklog, retryAfter: retryAfterBacklog)
+
+    /// Fewer than `DOCKET_REDIS_MIN_REPLICAS` replicas acknowledged the write in time.
+    static func replicasUnavailable(wanted: Int) -> GatewayAnswer {
+        Problem.replicasUnavailable(wanted: wanted).answer(outcome: .replicasUnavailable, retryAfter: retryAfterUnavailable)
+    }
     static let unsupportedMediaType = Problem.unsupportedMediaType.answer(outcome: .unsupportedMediaType)
     static let malformedRequest: GatewayAnswer = {
         var answer = Problem.malformedRequest.answer(outcome: .malformedRequest)

@@ -72,6 +72,20 @@ struct GatewayCommand: AsyncParsableCommand {
             valueName: "ms"))
     var shutdownGraceMilliseconds: Int = DocketEnvironment.int("DOCKET_GATEWAY_SHUTDOWN_GRACE_MS", default: 10_000)
 
+    @Option(
+        name: .customLong("min-replicas"),
+        help: ArgumentHelp(
+            "Replicas that must hold a webhook before it is answered 202 (Redis WAIT); fewer within --replica-timeout-ms gets 503 + Retry-After (env DOCKET_REDIS_MIN_REPLICAS).",
+            valueName: "n"))
+    var minReplicas: Int = DocketEnvironment.int("DOCKET_REDIS_MIN_REPLICAS", default: 0)
+
+    @Option(
+        name: .customLong("replica-timeout-ms"),
+        help: ArgumentHelp(
+            "With --min-replicas, how long to wait for the replicas' acknowledgement (env DOCKET_REDIS_REPLICA_TIMEOUT_MS).",
+            valueName: "ms"))
+    var replicaTimeoutMilliseconds: Int = DocketEnvironment.int("DOCKET_REDIS_REPLICA_TIMEOUT_MS", default: 500)
+
     func validate() throws {
         try OptionCheck("--port", variable: "DOCKET_GATEWAY_PORT").port(port)
         try OptionCheck("--max-body-bytes", variable: "DOCKET_MAX_BODY_BYTES").atLeast(1, maxBodyBytes)
@@ -81,6 +95,8 @@ struct GatewayCommand: AsyncParsableCommand {
         // Below the 30 s a supervisor waits after SIGTERM.
         try OptionCheck("--shutdown-grace-ms", variable: "DOCKET_GATEWAY_SHUTDOWN_GRACE_MS").within(0...25_000, shutdownGraceMilliseconds)
         try OptionCheck("--max-pending", variable: "DOCKET_GATEWAY_MAX_PENDING").atLeast(1, maxPending)
+        try OptionCheck("--min-replicas", variable: "DOCKET_REDIS_MIN_REPLICAS").within(0...16, minReplicas)
+        try OptionCheck("--replica-timeout-ms", variable: "DOCKET_REDIS_REPLICA_TIMEOUT_MS").within(1...10_000, replicaTimeoutMilliseconds)
     }
 
     /// The configuration these options describe; the error is one line naming the bad setting.
@@ -94,7 +110,8 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         let queue: QueueLink.Configuration
         do {
-            queue = try GatewayConfiguration.queueConfiguration(url: common.redisURL)
+            queue = try GatewayConfiguration.queueConfiguration(
+                url: common.redisURL, cluster: common.redisCluster, replicaTimeoutMilliseconds: minReplicas > 0 ? replicaTimeoutMilliseconds : 0)
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }
@@ -111,7 +128,8 @@ struct GatewayCommand: AsyncParsableCommand {
             trustedProxies: try TrustedProxies(parsing: trustedProxies),
             maxBodyBytes: maxBodyBytes,
             maxBacklog: maxBacklog,
-            dedupeTTLSeconds: dedupeTTLSeconds
+            dedupeTTLSeconds: dedupeTTLSeconds,
+            replicaWait: minReplicas > 0 ? ReplicaWait(replicas: minReplicas, timeoutMilliseconds: replicaTimeoutMilliseconds) : nil
         )
     }
 
@@ -126,6 +144,8 @@ struct GatewayCommand: AsyncParsableCommand {
                 "redis": "\(configuration.queue.redactedURL)",
                 "prefix": "\(configuration.redisPrefix)",
                 "partitions": "\(configuration.partitions)",
+                "cluster": "\(common.redisCluster)",
+                "min_replicas": "\(minReplicas)",
                 "secrets": "\(configuration.secrets.count)",
             ]
         ) { context, _ in

@@ -29,11 +29,18 @@ struct GatewayConfiguration: Sendable {
     var signatureToleranceSeconds: Int = 300
     /// How often an idle Redis connection is PINGed and the backlog gauge refreshed.
     var readinessInterval: Duration = .milliseconds(500)
+    /// `DOCKET_REDIS_MIN_REPLICAS` > 0: the WAIT each accepted webhook needs before its 202 (docs/reference.md §4).
+    var replicaWait: ReplicaWait?
 
-    /// Connect within 500 ms and expect each reply within 1 s: beyond that Redis counts as unreachable (a 503).
-    /// `maxPending` and the ping interval are set per loop from `maxPendingPerLoop` and `readinessInterval`.
-    static func queueConfiguration(url: String) throws(InvalidQueueURL) -> QueueLink.Configuration {
-        try QueueLink.Configuration(
-            url: url, connectTimeout: .milliseconds(500), commandTimeout: .seconds(1), maxPending: 4096, pingInterval: .milliseconds(500))
+    /// Connect within 500 ms and expect each reply within 1 s (plus the replica wait, which holds the connection while it
+    /// lasts): beyond that Redis counts as unreachable (a 503). `maxPending` and the ping interval are set per loop from
+    /// `maxPendingPerLoop` and `readinessInterval`.
+    static func queueConfiguration(
+        url: String, cluster: Bool = false, replicaTimeoutMilliseconds: Int = 0
+    ) throws(InvalidQueueURL) -> QueueLink.Configuration {
+        QueueLink.Configuration(
+            endpoint: try QueueEndpoint(url: url, cluster: cluster), connectTimeout: .milliseconds(500),
+            commandTimeout: .seconds(1) + .milliseconds(replicaTimeoutMilliseconds), maxPending: 4096,
+            pingInterval: .milliseconds(500))
     }
 }

@@ -80,6 +80,12 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
     private var webhookTimestamp = 0
     private var receivedAt = 0
     private var enqueueStarted = NIODeadline.uptimeNanoseconds(0)
+    /// The enqueue was answered (accepted, or a duplicate when this is true) and its `ReplicaWait` is out on the same
+    /// connection: the reply to come is WAIT's.
+    private var awaitingReplicas = false
+    private var acceptedDuplicate = false
+    /// Where the enqueue went: its replica wait must follow on the same connection.
+    private var replicaSender: (any EnqueueSender)?
 
     init(loop: GatewayLoop) {
         self.loop = loop
@@ -313,8 +319,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
             receivedAt = nowMilliseconds
             state = .awaitingRedis(body: body)
             enqueueStarted = .now()
+            awaitingReplicas = false
             do {
-                try loop.sender.send(caller)
+                replicaSender = try loop.sender.submit(caller, partition: partition)
             } catch {
                 loop.logger.debug("Enqueue refused", metadata: [
                     "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "reason": "\(error)",
@@ -334,11 +341,35 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
             QueueLink.writeNoOp(into: &buffer)
             return
         }
+        if awaitingReplicas, let wait = loop.replicaWait {
+            wait.write(into: &buffer)
+            return
+        }
         loop.enqueues[partition].write(webhookId: webhookId, timestamp: webhookTimestamp, receivedAt: receivedAt, body: body, into: &buffer)
     }
 
     func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
         guard case .awaitingRedis = state else { return }
+        if awaitingReplicas {
+            replicasReplied(result)
+            return
+        }
+        if let wait = loop.replicaWait, case .success(let reply) = result, let outcome = reply.enqueueOutcome, outcome != .overBacklog,
+           let sender = replicaSender {
+            // In Redis, not yet on enough replicas: WAIT on the connection that wrote it (a duplicate's enqueue touched
+            // its dedupe key, so the WAIT covers the original write too).
+            awaitingReplicas = true
+            acceptedDuplicate = outcome == .duplicate
+            do {
+                _ = try sender.submit(caller, partition: partition)
+            } catch {
+                awaitingReplicas = false
+                loop.logger.debug("Replica wait refused", metadata: ["request_id": "\(requestID)", "reason": "\(error)"])
+                finishEnqueue(.replicasUnavailable(wanted: wait.replicas))
+            }
+            return
+        }
+        replicaSender = nil
         switch result {
         case .success:
             loop.process.metrics.enqueueDuration.recordNanoseconds(
@@ -350,6 +381,26 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
         }
         let allocator = context?.channel.allocator ?? ByteBufferAllocator()
         finishEnqueue(WebhookIntake.answer(forEnqueueReply: result, webhookId: webhookId, allocator: allocator))
+    }
+
+    /// The WAIT's reply: 202 once enough replicas hold the write, 503 + `Retry-After` otherwise (the sender retries and
+    /// dedupe absorbs the repeat).
+    private func replicasReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
+        awaitingReplicas = false
+        replicaSender = nil
+        guard let wait = loop.replicaWait else { return }
+        guard case .success(let reply) = result, wait.isSatisfied(by: reply) else {
+            loop.logger.debug("Too few replicas acknowledged", metadata: [
+                "request_id": "\(requestID)", "webhook_id": "\(webhookId)",
+                "acknowledged": "\((try? result.get())?.replicasAcknowledged.map(String.init) ?? "none")",
+            ])
+            finishEnqueue(.replicasUnavailable(wanted: wait.replicas))
+            return
+        }
+        loop.process.metrics.enqueueDuration.recordNanoseconds(
+            Int64(NIODeadline.now().uptimeNanoseconds &- enqueueStarted.uptimeNanoseconds))
+        let allocator = context?.channel.allocator ?? ByteBufferAllocator()
+        finishEnqueue(.accepted(id: webhookId, duplicate: acceptedDuplicate, allocator: allocator))
     }
 
     /// Answers the webhook that awaited Redis, then goes on with what queued up behind it.

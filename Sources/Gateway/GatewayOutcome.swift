@@ -10,6 +10,8 @@ enum GatewayOutcome: Int, Sendable, CaseIterable {
     case methodNotAllowed
     case overBacklog
     case redisUnavailable
+    /// Enqueued, but fewer than `DOCKET_REDIS_MIN_REPLICAS` replicas acknowledged it in time (503).
+    case replicasUnavailable
     /// Not parseable as HTTP/1.1 (400, then the connection closes).
     case malformedRequest
     /// Health, readiness and metrics requests.
@@ -27,6 +29,7 @@ enum GatewayOutcome: Int, Sendable, CaseIterable {
         case .methodNotAllowed: "method_not_allowed"
         case .overBacklog: "over_backlog"
         case .redisUnavailable: "redis_unavailable"
+        case .replicasUnavailable: "replicas_unavailable"
         case .malformedRequest: "malformed_request"
         case .probe: "probe"
         }

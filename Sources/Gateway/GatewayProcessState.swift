@@ -10,7 +10,7 @@ final class GatewayProcessState: Sendable {
     let requestIDPrefix: String
     /// The Prometheus text served on `/metrics`.
     let exposition: @Sendable () -> [UInt8]
-    private let links = Mutex<[QueueLinkStatus]>([])
+    private let links = Mutex<[QueueRouterStatus]>([])
 
     init(metrics: GatewayMetrics, shutdown: ShutdownFlag, exposition: @escaping @Sendable () -> [UInt8]) {
         self.metrics = metrics
@@ -19,11 +19,11 @@ final class GatewayProcessState: Sendable {
         self.requestIDPrefix = RequestIDGenerator.makeProcessPrefix()
     }
 
-    func register(_ link: QueueLinkStatus) {
+    func register(_ link: QueueRouterStatus) {
         links.withLock { $0.append(link) }
     }
 
-    /// Ready when shutdown has not begun and every loop's Redis link is up.
+    /// Ready when shutdown has not begun and every loop's Redis links are up (on a cluster, one to each partition's primary).
     var readiness: Readiness {
         if shutdown.isShuttingDown { return .shuttingDown }
         let allUp = links.withLock { links in !links.isEmpty && links.allSatisfy(\.isReady) }

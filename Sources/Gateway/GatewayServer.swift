@@ -41,11 +41,18 @@ final class GatewayServer: Service, Sendable {
 
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
-        let loops = try await makeLoops(on: group)
+        // On a cluster every loop routes by one shared slot map, kept fresh by a task of its own.
+        let clusterMap = configuration.queue.endpoint.isCluster ? ClusterMapWatcher(endpoint: configuration.queue.endpoint, logger: logger) : nil
+        let mapTask = clusterMap.map { watcher in Task { await watcher.run() } }
+        defer {
+            clusterMap?.stop()
+            mapTask?.cancel()
+        }
+        let loops = try await makeLoops(on: group, clusterMap: clusterMap)
         let gauge = try await startBacklogGauge(on: loops[0])
         // Listen once Redis is reachable, so the first webhooks after a start are not refused while the links connect;
         // with Redis down, start anyway after the connect timeout (answering 503, /readyz failing) and keep trying.
-        let linksDeadline = ContinuousClock.now + configuration.queue.connectTimeout + .milliseconds(500)
+        let linksDeadline = ContinuousClock.now + configuration.queue.connectTimeout + .milliseconds(clusterMap == nil ? 500 : 1_500)
         while process.readiness != .ready && ContinuousClock.now < linksDeadline {
             guard (try? await Task.sleep(for: .milliseconds(10))) != nil else { break }
         }
@@ -85,14 +92,15 @@ final class GatewayServer: Service, Sendable {
         logger.info("docket-gateway stopped")
     }
 
-    private func makeLoops(on group: MultiThreadedEventLoopGroup) async throws -> [NIOLoopBound<GatewayLoop>] {
+    private func makeLoops(on group: MultiThreadedEventLoopGroup, clusterMap: ClusterMapWatcher?) async throws -> [NIOLoopBound<GatewayLoop>] {
         var loops: [NIOLoopBound<GatewayLoop>] = []
         for (index, eventLoop) in group.makeIterator().enumerated() {
             let bound = try await eventLoop.submit { [configuration, process, logger] in
                 var logger = logger
                 logger[metadataKey: "loop"] = "\(index)"
                 let loop = GatewayLoop(
-                    index: index, eventLoop: eventLoop, configuration: configuration, process: process, logger: logger)
+                    index: index, eventLoop: eventLoop, configuration: configuration, process: process, clusterMap: clusterMap,
+                    logger: logger)
                 process.register(loop.queue.status)
                 loop.queue.start()
                 return NIOLoopBound(loop, eventLoop: eventLoop)

@@ -48,6 +48,12 @@ struct Problem: Sendable {
         status: .serviceUnavailable, slug: "backlog-full", title: "Service Unavailable",
         detail: "the event backlog is at its limit; retry later")
 
+    static func replicasUnavailable(wanted: Int) -> Problem {
+        Problem(
+            status: .serviceUnavailable, slug: "replicas-unavailable", title: "Service Unavailable",
+            detail: "fewer than \(wanted) Redis replica(s) acknowledged the event in time; retry later")
+    }
+
     static let queueUnavailable = Problem(
         status: .serviceUnavailable, slug: "queue-unavailable", title: "Service Unavailable",
         detail: "the event queue is unreachable; retry later")

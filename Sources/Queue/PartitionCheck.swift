@@ -29,8 +29,29 @@ extension Partitioning {
 }
 
 extension QueueClient {
-    /// `Partitioning.strandedPartitions`, on this client's connection.
+    /// `Partitioning.strandedPartitions`, on this client's connection; on a cluster, where every partition has a slot of
+    /// its own, one pipeline per partition on the primary serving it.
     public func strandedPartitions(_ partitioning: Partitioning) async throws -> [Int: Int] {
-        try await run { connection, _ in try partitioning.strandedPartitions(on: connection) }
+        guard case .cluster(let cluster, _) = route else {
+            return try await run { connection, _ in try partitioning.strandedPartitions(on: connection) }
+        }
+        var stranded: [Int: Int] = [:]
+        do {
+            for index in partitioning.count..<Partitioning.maxCount {
+                let keys = partitioning.keys(index)
+                let held = try await cluster.withConnection(slot: ClusterSlot.of(keys.events)) { connection in
+                    let replies = try connection.pipeline([
+                        ["XLEN", RedisArgument(keys.events)], ["ZCARD", RedisArgument(keys.retry)], ["XLEN", RedisArgument(keys.dead)],
+                    ])
+                    // An error reply (a redirect while a slot moves) is thrown, so the cluster client follows it.
+                    for case .error(let message) in replies { throw RedisError(code: .server, message: message) }
+                    return replies.reduce(0) { $0 + ($1.int ?? 0) }
+                }
+                if held > 0 { stranded[index] = held }
+            }
+        } catch let error as RedisError {
+            throw Self.queueError(error, url: redactedURL)
+        }
+        return stranded
     }
 }

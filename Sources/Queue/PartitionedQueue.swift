@@ -7,14 +7,16 @@ public final class PartitionedQueue: Sendable {
     public let partitions: [QueueClient]
     public let redactedURL: String
 
-    public init(url: String, partitioning: Partitioning) throws(InvalidQueueURL) {
+    /// Throws `InvalidQueueURL` for a URL that is not `redis://host:port/db`.
+    public convenience init(url: String, partitioning: Partitioning) throws(InvalidQueueURL) {
+        self.init(endpoint: try QueueEndpoint(url: url, cluster: false), partitioning: partitioning)
+    }
+
+    /// A client per partition, on one server or a cluster.
+    public init(endpoint: QueueEndpoint, partitioning: Partitioning) {
         self.partitioning = partitioning
-        var clients: [QueueClient] = []
-        for keys in partitioning.allKeys {
-            clients.append(try QueueClient(url: url, keys: keys))
-        }
-        partitions = clients
-        redactedURL = clients.first?.redactedURL ?? url
+        partitions = partitioning.allKeys.map { QueueClient(endpoint: endpoint, keys: $0) }
+        redactedURL = endpoint.redactedURL
     }
 
     public func shutdown() {

@@ -9,35 +9,30 @@ public final class QueueClient: Sendable {
     public let redactedURL: String
     /// How long one Redis command may take before the connection is dropped: a blocking read must ask for less.
     public let commandTimeout: Duration
-    let redis: RedisClient
+    let route: QueueRoute
     /// A connection of its own for blocking reads (`read` with a block time), so they never hold up other calls.
-    let reader: RedisClient?
+    let reader: QueueRoute?
 
     /// Nothing connects until the first call. `blockingReads`: keep a second connection for `read`, whose BLOCK would
     /// otherwise make every other call wait. Throws `InvalidQueueURL` for a URL that is not `redis://host:port/db`.
     public convenience init(url: String, prefix: String, blockingReads: Bool = false) throws(InvalidQueueURL) {
-        try self.init(url: url, keys: QueueKeys(prefix: prefix), blockingReads: blockingReads)
+        try self.init(endpoint: QueueEndpoint(url: url, cluster: false), keys: QueueKeys(prefix: prefix), blockingReads: blockingReads)
     }
 
-    /// The queue of one partition (`Partitioning.keys`).
-    public init(url: String, keys: QueueKeys, blockingReads: Bool = false) throws(InvalidQueueURL) {
-        let configuration: RedisConfiguration
-        do {
-            configuration = try RedisConfiguration(url: url)
-        } catch {
-            throw InvalidQueueURL(message: error.message)
-        }
-        redis = RedisClient(configuration: configuration)
-        reader = blockingReads ? RedisClient(configuration: configuration) : nil
-        redactedURL = configuration.redactedURL
-        commandTimeout = configuration.commandTimeout
+    /// The queue of one partition (`Partitioning.keys`), on one server or a cluster (routed by the partition's slot).
+    public init(endpoint: QueueEndpoint, keys: QueueKeys, blockingReads: Bool = false) {
+        let slot = ClusterSlot.of(keys.events)
+        route = endpoint.makeRoute(slot: slot)
+        reader = blockingReads ? endpoint.makeRoute(slot: slot) : nil
+        redactedURL = endpoint.redactedURL
+        commandTimeout = endpoint.connectionTemplate.commandTimeout
         queue = EventQueue(keys: keys)
     }
 
     /// Closes the connections; later calls fail with `QueueUnavailable`.
     public func shutdown() {
         reader?.shutdown()
-        redis.shutdown()
+        route.shutdown()
     }
 
     /// Backlog, pending, retrying, dead and the consumers, read together.
@@ -90,16 +85,21 @@ public final class QueueClient: Sendable {
     }
 
     func run<T: Sendable>(
-        on client: RedisClient? = nil, _ body: @escaping @Sendable (RedisConnection, EventQueue) throws -> T
+        on route: QueueRoute? = nil, _ body: @escaping @Sendable (RedisConnection, EventQueue) throws -> T
     ) async throws -> T {
         let queue = self.queue
         do {
-            return try await (client ?? redis).withConnection { connection in try body(connection, queue) }
-        } catch let error as RedisError where error.isConnectionError {
-            throw QueueUnavailable(description: "cannot reach Redis at \(redactedURL): \(error.message)")
+            return try await (route ?? self.route).withConnection { connection in try body(connection, queue) }
         } catch let error as RedisError {
-            throw QueueFailure(description: error.description)
+            throw Self.queueError(error, url: redactedURL)
         }
+    }
+
+    /// A Redis error in the queue's terms: unreachable (connection) or failed (anything else).
+    static func queueError(_ error: RedisError, url: String) -> any Error {
+        error.isConnectionError
+            ? QueueUnavailable(description: "cannot reach Redis at \(url): \(error.message)")
+            : QueueFailure(description: error.description)
     }
 }
 

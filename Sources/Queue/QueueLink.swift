@@ -10,27 +10,27 @@ import RedisNIO
 public final class QueueLink {
     /// Where and how the link reaches Redis.
     public struct Configuration: Sendable {
-        var redis: RedisConfiguration
+        /// The server, or the cluster whose primaries each get a link (`QueueRouter`).
+        public var endpoint: QueueEndpoint
+        var redis: RedisConfiguration {
+            get { endpoint.connectionTemplate }
+            set { endpoint.connectionTemplate = newValue }
+        }
         /// Commands awaiting replies; past it `send` refuses with `.overloaded`.
         public var maxPending: Int
         /// How often an idle link is PINGed (its readiness).
         public var pingInterval: Duration
 
-        /// Throws `InvalidQueueURL` for a URL that is not `redis://host:port/db`.
-        public init(url: String, connectTimeout: Duration, commandTimeout: Duration, maxPending: Int, pingInterval: Duration) throws(InvalidQueueURL) {
-            do {
-                redis = try RedisConfiguration(url: url)
-            } catch {
-                throw InvalidQueueURL(message: error.message)
-            }
-            redis.connectTimeout = connectTimeout
-            redis.commandTimeout = commandTimeout
+        public init(endpoint: QueueEndpoint, connectTimeout: Duration, commandTimeout: Duration, maxPending: Int, pingInterval: Duration) {
+            self.endpoint = endpoint
             self.maxPending = maxPending
             self.pingInterval = pingInterval
+            redis.connectTimeout = connectTimeout
+            redis.commandTimeout = commandTimeout
         }
 
         /// The URL with any password replaced by `***`, for logs.
-        public var redactedURL: String { redis.redactedURL }
+        public var redactedURL: String { endpoint.redactedURL }
 
         /// Longest wait for a connection.
         public var connectTimeout: Duration {
@@ -54,16 +54,33 @@ public final class QueueLink {
     /// Commands sent and not yet answered.
     public var pendingCount: Int { connection.pendingCount }
 
-    /// A link for `EnqueueCommand`s and `BacklogCommand`s (the enqueue script is loaded at every connect). Call on
-    /// `eventLoop`; nothing connects until `start`.
-    public init(configuration: Configuration, eventLoop: any EventLoop, logger: Logger) {
+    /// Called on the loop when a reply says the cluster moved on (a redirect, `CLUSTERDOWN`, `TRYAGAIN`) or the link
+    /// failed: the router asks for a fresh slot map.
+    var onClusterTrouble: (() -> Void)?
+
+    /// A link for `EnqueueCommand`s, `BacklogCommand`s and `ReplicaWait`s (the enqueue script is loaded at every
+    /// connect), to the configuration's server, or to `node` of its cluster. Call on `eventLoop`; nothing connects until
+    /// `start`.
+    public convenience init(configuration: Configuration, eventLoop: any EventLoop, logger: Logger) {
+        self.init(configuration: configuration, node: nil, eventLoop: eventLoop, logger: logger)
+    }
+
+    init(configuration: Configuration, node: ClusterNode?, eventLoop: any EventLoop, logger: Logger) {
+        var redis = configuration.redis
+        if let node {
+            redis.host = node.host
+            redis.port = node.port
+        }
         connection = RedisLoopConnection(
             configuration: RedisLoopConnection.Configuration(
-                redis: configuration.redis, maxPending: configuration.maxPending, pingInterval: configuration.pingInterval,
+                redis: redis, maxPending: configuration.maxPending, pingInterval: configuration.pingInterval,
                 scripts: [EnqueueCommand.script]),
             eventLoop: eventLoop, logger: logger)
         status = QueueLinkStatus(connection.status)
     }
+
+    /// Where the link connects, `host:port`.
+    public var address: String { "\(connection.configuration.redis.host):\(connection.configuration.redis.port)" }
 
     /// Connects, and reconnects with backoff whenever the link fails, until `close`.
     public func start() {
@@ -74,7 +91,7 @@ public final class QueueLink {
     /// while the link is down or `maxPending` commands await replies. One command at a time per caller.
     public func send(_ caller: QueueCaller) throws(QueueSendRefusal) {
         do {
-            caller.relay.willSend()
+            caller.relay.willSend(through: self)
             try connection.send(caller.relay)
         } catch {
             caller.relay.refused()
@@ -122,18 +139,22 @@ public struct QueueCaller {
     final class Relay: RedisRequester {
         private weak var idle: (any QueueRequester)?
         private var pending: (any QueueRequester)?
+        /// The link the command went out on, while it is out (for its cluster trouble hook).
+        private var link: QueueLink?
 
         init(_ requester: any QueueRequester) {
             idle = requester
         }
 
-        func willSend() {
+        func willSend(through link: QueueLink? = nil) {
             assert(pending == nil, "one command at a time per QueueCaller")
             pending = idle
+            self.link = link
         }
 
         func refused() {
             pending = nil
+            link = nil
         }
 
         func writeCommand(into buffer: inout ByteBuffer) {
@@ -141,6 +162,14 @@ public struct QueueCaller {
         }
 
         func redisReplied(_ result: Result<RESPValue, RedisError>) {
+            if let link, let trouble = link.onClusterTrouble {
+                switch result {
+                case .success(.error(let message)) where ClusterRedirect(errorReply: message) != nil: trouble()
+                case .failure: trouble()
+                default: break
+                }
+            }
+            link = nil
             guard let requester = pending else { return }
             pending = nil
             switch result {
@@ -177,6 +206,11 @@ public struct QueueReply: Sendable {
     /// The reply to a `BacklogCommand`.
     public var backlog: Int? {
         BacklogCommand.backlog(from: value)
+    }
+
+    /// The reply to a `ReplicaWait`: how many replicas acknowledged; nil for anything else.
+    public var replicasAcknowledged: Int? {
+        value.int
     }
 }
 

@@ -63,6 +63,11 @@ public struct RedisConfiguration: Sendable, Hashable {
             host = String(hostPort)
         }
         guard !host.isEmpty else { throw RedisError(code: .invalidURL, message: "missing host in \(Self.redacted(url))") }
+        guard !host.contains(",") else {
+            throw RedisError(
+                code: .invalidURL,
+                message: "lists several hosts; only a Redis Cluster is reached through several seeds (DOCKET_REDIS_CLUSTER=1)")
+        }
     }
 
     private mutating func parsePort(_ text: Substring) throws(RedisError) {

@@ -8,9 +8,18 @@ public import Logging
 public struct CommonOptions: ParsableArguments, Sendable {
     @Option(
         name: .customLong("redis-url"),
-        help: ArgumentHelp("Redis URL, redis://[:password@]host:port/db (env DOCKET_REDIS_URL).", valueName: "url")
+        help: ArgumentHelp(
+            "Redis URL, redis://[:password@]host:port/db; for a cluster redis://[:password@]host:port[,host:port…] (env DOCKET_REDIS_URL).",
+            valueName: "url")
     )
     public var redisURL: String = DocketEnvironment.string("DOCKET_REDIS_URL", default: "redis://127.0.0.1:6379/0")
+
+    @Flag(
+        name: .customLong("redis-cluster"), inversion: .prefixedNo,
+        help: ArgumentHelp(
+            "Redis is a Redis Cluster: --redis-url then lists one or more seed nodes, redis://h1:7000,h2:7001 (env DOCKET_REDIS_CLUSTER=1).")
+    )
+    public var redisCluster: Bool = DocketEnvironment.flag("DOCKET_REDIS_CLUSTER")
 
     @Option(
         name: .customLong("redis-prefix"),

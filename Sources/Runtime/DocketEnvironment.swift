@@ -36,6 +36,24 @@ public enum DocketEnvironment {
         } fallback: { defaultValue }
     }
 
+    /// The variable as a switch: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (any case); `default` when unset;
+    /// anything else is recorded for `validate()`.
+    public static func flag(_ name: String, default defaultValue: Bool = false) -> Bool {
+        record(name) { () throws(ValidationError) -> Bool in
+            try checkedFlag(name, default: defaultValue, value: value(of: name))
+        } fallback: { defaultValue }
+    }
+
+    /// Parses `value` (the variable's text, nil when unset) as a switch; the error names the variable.
+    public static func checkedFlag(_ name: String, default defaultValue: Bool, value: String?) throws(ValidationError) -> Bool {
+        guard let text = value, !text.isEmpty else { return defaultValue }
+        switch text.trimmingSpaces().lowercased() {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ValidationError("\(name) must be 1 or 0 (true/false, yes/no, on/off), got \"\(text)\"")
+        }
+    }
+
     /// The variable parsed as an option value (an enum, say), or `default` when unset; an invalid value is recorded.
     public static func value<T: ExpressibleByArgument>(_ name: String, default defaultValue: T) -> T {
         record(name) { () throws(ValidationError) -> T in

@@ -79,9 +79,8 @@ struct WorkerCommand: AsyncParsableCommand, MetricsPortDefault {
         let partitioning = Partitioning(prefix: common.redisPrefix, count: common.partitions)
         let queueClients: [QueueClient]
         do {
-            queueClients = try partitioning.allKeys.map { keys throws(InvalidQueueURL) in
-                try QueueClient(url: common.redisURL, keys: keys, blockingReads: true)
-            }
+            let endpoint = try QueueEndpoint(url: common.redisURL, cluster: common.redisCluster)
+            queueClients = partitioning.allKeys.map { QueueClient(endpoint: endpoint, keys: $0, blockingReads: true) }
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }

@@ -18,10 +18,24 @@ final class FakeEnqueueSender: EnqueueSender {
     var waiting: [QueueCaller.Relay] = []
     var refuseAll = false
 
-    func send(_ caller: QueueCaller) throws(QueueSendRefusal) {
+    func submit(_ caller: QueueCaller, partition: Int) throws(QueueSendRefusal) -> any EnqueueSender {
         if refuseAll { throw .unavailable }
         caller.relay.willSend()
         waiting.append(caller.relay)
+        return self
+    }
+
+    /// The oldest waiting command as written, and answers it with `reply`.
+    func answerOldest(_ reply: RESPValue) -> String {
+        guard !waiting.isEmpty else {
+            Issue.record("no command is waiting")
+            return ""
+        }
+        let requester = waiting.removeFirst()
+        var command = ByteBuffer()
+        requester.writeCommand(into: &command)
+        requester.redisReplied(.success(reply))
+        return String(buffer: command)
     }
 
     /// Answers the oldest waiting enqueue as Redis would ("accepted"), after checking it wrote a command.
@@ -45,15 +59,19 @@ final class FakeEnqueueSender: EnqueueSender {
 
     /// A channel with the gateway's pipeline; its Redis link is down, so a valid webhook gets 503 unless `sender`
     /// stands in for it.
-    static func makeChannel(maxBodyBytes: Int = 200, sender: FakeEnqueueSender? = nil) throws -> EmbeddedChannel {
+    static func makeChannel(
+        maxBodyBytes: Int = 200, sender: FakeEnqueueSender? = nil, replicaWait: ReplicaWait? = nil
+    ) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         var configuration = try H("pipeline").configuration
         configuration.maxBodyBytes = maxBodyBytes
+        configuration.replicaWait = replicaWait
         configuration.eventLoopThreads = 1
         let process = GatewayProcessState(
             metrics: GatewayMetrics(), shutdown: ShutdownFlag(), exposition: { Array("# metrics\n".utf8) })
         let loop = GatewayLoop(
-            index: 0, eventLoop: channel.embeddedEventLoop, configuration: configuration, process: process, logger: H.logger)
+            index: 0, eventLoop: channel.embeddedEventLoop, configuration: configuration, process: process, clusterMap: nil,
+            logger: H.logger)
         process.register(loop.queue.status)
         if let sender { loop.sender = sender }
         try GatewayHTTPHandler.addHandlers(to: channel.pipeline.syncOperations, loop: loop)
@@ -196,6 +214,49 @@ final class FakeEnqueueSender: EnqueueSender {
         replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
         #expect(replies.map(\.status) == [202, 404])
         #expect(replies.first?.body == #"{"id":"msg_second"}"#)
+    }
+
+    /// DOCKET_REDIS_MIN_REPLICAS: an accepted or duplicate enqueue is answered only after WAIT on the same connection;
+    /// too few acknowledgements (or a failed WAIT) is 503 + Retry-After, a full backlog needs no WAIT.
+    @Test func replicaWaitDecidesBetween202And503() throws {
+        let sender = FakeEnqueueSender()
+        let channel = try Self.makeChannel(sender: sender, replicaWait: ReplicaWait(replicas: 2, timeoutMilliseconds: 300))
+        defer { _ = try? channel.finish() }
+        let accepted = RESPValue.array([.bulkString(Array("accepted".utf8)), .bulkString(Array("1-0".utf8))])
+
+        // Accepted, then 2 replicas: 202, and WAIT 2 300 was what went out second.
+        #expect(try Self.exchange(channel, try Self.signedWebhook(id: "msg_replicated")).isEmpty)
+        #expect(sender.answerOldest(accepted).hasPrefix("*18\r\n$7\r\nEVALSHA"))
+        #expect(try Self.written(channel).isEmpty, "answered before the replicas acknowledged")
+        #expect(sender.answerOldest(.integer(2)) == "*3\r\n$4\r\nWAIT\r\n$1\r\n2\r\n$3\r\n300\r\n")
+        var replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [202])
+
+        // Accepted, but only 1 replica in time: 503 with Retry-After and its own problem type.
+        _ = try Self.exchange(channel, try Self.signedWebhook(id: "msg_lagging"))
+        _ = sender.answerOldest(accepted)
+        _ = sender.answerOldest(.integer(1))
+        replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [503])
+        #expect(replies.first?.header("retry-after") == "1")
+        #expect(replies.first?.body.contains("replicas-unavailable") == true)
+
+        // A duplicate waits too; the link failing during the WAIT is 503.
+        _ = try Self.exchange(channel, try Self.signedWebhook(id: "msg_dup"))
+        _ = sender.answerOldest(.array([.bulkString(Array("duplicate".utf8))]))
+        #expect(sender.waiting.count == 1, "a duplicate was answered without WAIT")
+        let relay = sender.waiting.removeFirst()
+        relay.redisReplied(.failure(RedisError(code: .connection, message: "gone")))
+        replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [503])
+
+        // Over the backlog: 503 at once, no WAIT.
+        _ = try Self.exchange(channel, try Self.signedWebhook(id: "msg_full"))
+        _ = sender.answerOldest(.array([.bulkString(Array("backlog".utf8))]))
+        #expect(sender.waiting.isEmpty)
+        replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
+        #expect(replies.map(\.status) == [503])
+        #expect(replies.first?.body.contains("backlog-full") == true)
     }
 
     @Test func readingStopsWhileAnEnqueueWaits() throws {

@@ -10,13 +10,16 @@ public final class RedisServerProcess: Sendable {
     public let directory: String
     private let appendOnly: Bool
     private let fsyncAlways: Bool
+    /// A Redis Cluster node (`--cluster-enabled yes`), its nodes.conf in `directory`, so a restart rejoins.
+    private let clusterNode: Bool
     private let process: Mutex<Subprocess?>
 
-    private init(port: Int, directory: String, appendOnly: Bool, fsyncAlways: Bool, process: Subprocess) {
+    private init(port: Int, directory: String, appendOnly: Bool, fsyncAlways: Bool, clusterNode: Bool, process: Subprocess) {
         self.port = port
         self.directory = directory
         self.appendOnly = appendOnly
         self.fsyncAlways = fsyncAlways
+        self.clusterNode = clusterNode
         self.url = "redis://127.0.0.1:\(port)/0"
         self.process = Mutex(process)
     }
@@ -24,7 +27,8 @@ public final class RedisServerProcess: Sendable {
     /// Starts redis-server on a free port of 127.0.0.1; returns once it answers PING. `fsyncAlways` (with `appendOnly`)
     /// makes every write durable before Redis answers it, so a kill -9 loses nothing that was answered.
     /// `DEBUG` (e.g. `DEBUG SLEEP`, a hung server) is allowed from loopback.
-    public static func start(appendOnly: Bool = false, fsyncAlways: Bool = false) throws -> RedisServerProcess {
+    /// `clusterNode`: a Redis Cluster node with a 1 s node timeout (`RedisClusterProcess` joins them).
+    public static func start(appendOnly: Bool = false, fsyncAlways: Bool = false, clusterNode: Bool = false) throws -> RedisServerProcess {
         let directory = "\(PostgresTools.shortTemporaryDirectory())/docket-redis-\(TestEnvironment.randomHex(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // A bind can lose the race for a port freePort() handed out; try a few before giving up.
@@ -32,9 +36,11 @@ public final class RedisServerProcess: Sendable {
         for _ in 0..<5 {
             let port = freePort()
             do {
-                let process = try launch(port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways)
+                let process = try launch(
+                    port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways, clusterNode: clusterNode)
                 return RedisServerProcess(
-                    port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways, process: process)
+                    port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways, clusterNode: clusterNode,
+                    process: process)
             } catch {
                 lastError = error
             }
@@ -43,13 +49,16 @@ public final class RedisServerProcess: Sendable {
         throw lastError ?? TestSupportError(.launchFailed, "redis-server did not start")
     }
 
-    private static func launch(port: Int, directory: String, appendOnly: Bool, fsyncAlways: Bool) throws -> Subprocess {
-        let arguments = [
+    private static func launch(port: Int, directory: String, appendOnly: Bool, fsyncAlways: Bool, clusterNode: Bool) throws -> Subprocess {
+        var arguments = [
             "--port", "\(port)", "--bind", "127.0.0.1", "--dir", directory,
             "--daemonize", "no", "--save", "", "--appendonly", appendOnly ? "yes" : "no",
             "--appendfsync", fsyncAlways ? "always" : "everysec", "--logfile", "\(directory)/redis.log",
             "--enable-debug-command", "local",
         ]
+        if clusterNode {
+            arguments += ["--cluster-enabled", "yes", "--cluster-config-file", "\(directory)/nodes.conf", "--cluster-node-timeout", "1000"]
+        }
         // Each launch starts a fresh log (the previous one kept as redis.log.1) so "Ready" below is this launch's.
         let log = "\(directory)/redis.log"
         try? FileManager.default.removeItem(atPath: log + ".1")
@@ -93,6 +102,11 @@ public final class RedisServerProcess: Sendable {
         process.send(SIGKILL)
         _ = process.wait()
     }
+    /// Starts again after `kill9` or `stop`, on the same port and directory (a cluster node rejoins from its nodes.conf).
+    public func start() throws {
+        try restart()
+    }
+
     /// Stops (if running) and starts again on the same port and directory, so AOF data survives when enabled.
     public func restart() throws {
         stop()
@@ -100,7 +114,8 @@ public final class RedisServerProcess: Sendable {
         var lastError: (any Error)?
         for _ in 0..<10 {
             do {
-                let started = try Self.launch(port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways)
+                let started = try Self.launch(
+                    port: port, directory: directory, appendOnly: appendOnly, fsyncAlways: fsyncAlways, clusterNode: clusterNode)
                 process.withLock { $0 = started }
                 return
             } catch {
