@@ -33,6 +33,8 @@ final class DocketSystem {
         var schedulerEnvironment: [String: String] = [:]
         /// Extra environment for the gateway.
         var gatewayEnvironment: [String: String] = [:]
+        /// `redisURL` lists a Redis Cluster's seeds: every process gets DOCKET_REDIS_CLUSTER=1.
+        var cluster = false
     }
 
     let name: String
@@ -54,7 +56,10 @@ final class DocketSystem {
     private var retired: [(label: String, process: ChildProcess)] = []
 
     let postgres: PostgresClient
+    /// The one Redis (with `settings.cluster`, the first seed: use `redisSend` for keys).
     let redis: RedisClient
+    /// With `settings.cluster`, the cluster, routed by key.
+    let clusterRedis: RedisClusterClient?
 
     /// Prepares (but does not start) a system over `databaseURL` (migrated here) and `redisURL` with a fresh prefix.
     init(name: String, redisURL: String, databaseURL: String, settings: Settings = Settings()) throws {
@@ -65,7 +70,14 @@ final class DocketSystem {
         self.prefix = TestEnvironment.uniquePrefix(name)
         self.secret = "whsec_" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         self.postgres = PostgresClient(url: databaseURL)
-        self.redis = RedisClient(configuration: try RedisConfiguration(url: redisURL))
+        if settings.cluster {
+            let cluster = try ClusterConfiguration(url: redisURL)
+            self.clusterRedis = RedisClusterClient(seeds: cluster.seeds, template: cluster.template)
+            self.redis = RedisClient(configuration: cluster.template)
+        } else {
+            self.clusterRedis = nil
+            self.redis = RedisClient(configuration: try RedisConfiguration(url: redisURL))
+        }
         let migrate = try ChildProcess.run(product: "docketctl", arguments: ["migrate"], environment: commonEnvironment)
         guard migrate.status == 0 else {
             throw TestSupportError(.commandFailed, "docketctl migrate exited \(migrate.status): \(migrate.stderr)")
@@ -76,6 +88,14 @@ final class DocketSystem {
         stopAll()
         postgres.shutdown()
         redis.shutdown()
+        clusterRedis?.shutdown()
+    }
+
+    /// One command about `key`, on the one Redis or on the cluster node serving its slot.
+    @discardableResult
+    func redisSend(key: String, _ arguments: [RedisArgument]) async throws -> RESPValue {
+        if let clusterRedis { return try await clusterRedis.send(key: Array(key.utf8), arguments) }
+        return try await redis.send(arguments)
     }
 
     // MARK: - Processes
@@ -90,6 +110,7 @@ final class DocketSystem {
             "DOCKET_LOG_FORMAT": "text",
             "DOCKET_LOG_LEVEL": "info",
             "DOCKET_PARTITIONS": String(settings.partitions),
+            "DOCKET_REDIS_CLUSTER": settings.cluster ? "1" : "0",
         ]
     }
 
@@ -291,12 +312,12 @@ final class DocketSystem {
     func queueLengths() async throws -> (events: Int, retry: Int, dead: Int, pending: Int) {
         var total = (events: 0, retry: 0, dead: 0, pending: 0)
         for keys in Partitioning(prefix: prefix, count: settings.partitions).allKeys {
-            let events = try await redis.send("XLEN", RedisArgument(keys.events)).int ?? 0
+            let events = try await redisSend(key: keys.events, ["XLEN", RedisArgument(keys.events)]).int ?? 0
             total.events += events
-            total.retry += try await redis.send("ZCARD", RedisArgument(keys.retry)).int ?? 0
-            total.dead += try await redis.send("XLEN", RedisArgument(keys.dead)).int ?? 0
+            total.retry += try await redisSend(key: keys.retry, ["ZCARD", RedisArgument(keys.retry)]).int ?? 0
+            total.dead += try await redisSend(key: keys.dead, ["XLEN", RedisArgument(keys.dead)]).int ?? 0
             if events > 0 {
-                let summary = try await redis.send("XPENDING", RedisArgument(keys.events), "workers")
+                let summary = try await redisSend(key: keys.events, ["XPENDING", RedisArgument(keys.events), "workers"])
                 total.pending += summary.array?.first?.int ?? 0
             }
         }

@@ -60,12 +60,15 @@ public final class RedisClusterProcess: Sendable {
         return nil
     }
 
-    /// Waits until every running node says `cluster_state:ok` and no live primary is marked failed.
+    /// Waits until every running node says `cluster_state:ok` and every replica is in sync with its primary.
     public func waitUntilHealthy(timeout: Duration) throws {
         try waitUntil(timeout: timeout, poll: .milliseconds(100), what: "the Redis Cluster to report cluster_state:ok on every node") {
             for node in self.nodes where node.isRunning {
                 let info = try Command.run("redis-cli", ["-p", "\(node.port)", "cluster", "info"]).stdout
                 guard info.contains("cluster_state:ok") else { return false }
+                // A replica that never finished its first sync cannot take over: wait for every link to be up.
+                let replication = try Command.run("redis-cli", ["-p", "\(node.port)", "info", "replication"]).stdout
+                if replication.contains("role:slave") && !replication.contains("master_link_status:up") { return false }
             }
             return true
         }
@@ -83,6 +86,16 @@ public final class RedisClusterProcess: Sendable {
             "--cluster", "reshard", "127.0.0.1:\(from)", "--cluster-from", source.id, "--cluster-to", target.id,
             "--cluster-slots", "\(count)", "--cluster-yes", "--cluster-pipeline", "100",
         ]).stdout
+    }
+
+    /// `CLUSTER NODES` and the end of every node's log, for a failure message.
+    public func diagnostics() -> String {
+        var text = (try? Command.run("redis-cli", ["-p", "\(nodes.first { $0.isRunning }?.port ?? 0)", "cluster", "nodes"]).stdout) ?? ""
+        for node in nodes {
+            let log = (try? String(contentsOfFile: "\(node.directory)/redis.log", encoding: .utf8)) ?? ""
+            text += "\n--- node \(node.port) (running: \(node.isRunning))\n" + log.split(separator: "\n").suffix(12).joined(separator: "\n")
+        }
+        return text
     }
 
     public func stop() {
