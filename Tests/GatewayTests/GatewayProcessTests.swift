@@ -33,6 +33,22 @@ import Testing
         #expect(result.stderr.contains("DOCKET_TRUSTED_PROXIES"))
     }
 
+    /// Cluster and replica settings are checked before anything starts: exit 2, one line naming the setting.
+    @Test(arguments: [
+        (["DOCKET_REDIS_MIN_REPLICAS": "17"], "DOCKET_REDIS_MIN_REPLICAS"),
+        (["DOCKET_REDIS_REPLICA_TIMEOUT_MS": "0"], "DOCKET_REDIS_REPLICA_TIMEOUT_MS"),
+        (["DOCKET_REDIS_CLUSTER": "maybe"], "DOCKET_REDIS_CLUSTER"),
+        (["DOCKET_REDIS_URL": "redis://127.0.0.1:7000,127.0.0.1:7001"], "DOCKET_REDIS_CLUSTER=1"),
+        (["DOCKET_REDIS_CLUSTER": "1", "DOCKET_REDIS_URL": "redis://127.0.0.1:7000,127.0.0.1:7001/3"], "database 0 only"),
+    ])
+    func badClusterSettingsExit2(environment: [String: String], named: String) throws {
+        let result = try ChildProcess.run(
+            product: "docket-gateway", arguments: ["--port", "0"],
+            environment: environment.merging(["DOCKET_WEBHOOK_SECRET": GatewayHarness.secretText]) { first, _ in first })
+        #expect(result.status == 2, "\(result.stderr)")
+        #expect(result.stderr.contains(named), "\(result.stderr)")
+    }
+
     @Test func sigtermFinishesAndExits0() async throws {
         let port = freePort()
         let prefix = TestEnvironment.uniquePrefix("sigterm")

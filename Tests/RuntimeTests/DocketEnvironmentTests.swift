@@ -12,6 +12,20 @@ import Testing
         #expect(DocketEnvironment.optionalString("DOCKET_TEST_SURELY_UNSET_VARIABLE") == nil)
     }
 
+    @Test func switchesReadTheUsualSpellings() throws {
+        for text in ["1", "true", "YES", " on "] {
+            #expect(try DocketEnvironment.checkedFlag("DOCKET_REDIS_CLUSTER", default: false, value: text))
+        }
+        for text in ["0", "False", "no", "off"] {
+            #expect(try !DocketEnvironment.checkedFlag("DOCKET_REDIS_CLUSTER", default: true, value: text))
+        }
+        #expect(try DocketEnvironment.checkedFlag("DOCKET_REDIS_CLUSTER", default: true, value: nil))
+        let error = #expect(throws: ValidationError.self) {
+            try DocketEnvironment.checkedFlag("DOCKET_REDIS_CLUSTER", default: false, value: "cluster")
+        }
+        #expect(error?.message == "DOCKET_REDIS_CLUSTER must be 1 or 0 (true/false, yes/no, on/off), got \"cluster\"")
+    }
+
     @Test func invalidIntegerNamesTheVariable() {
         let error = #expect(throws: ValidationError.self) {
             try DocketEnvironment.checkedInt("DOCKET_METRICS_PORT", default: 9101, value: "ninety")
