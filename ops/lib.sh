@@ -182,7 +182,8 @@ redis_stop() {
 }
 
 # redis_cluster_start DIR PORT...: a Redis Cluster on 127.0.0.1, one node per PORT (a directory each under DIR), made
-# with `redis-cli --cluster create --cluster-replicas 1`: with six ports, three primaries with one replica each. Returns
+# with `redis-cli --cluster create --cluster-replicas ${CLUSTER_REPLICAS:-1}`: with six ports, three primaries with one
+# replica each (with CLUSTER_REPLICAS=0 and three ports, three primaries alone). Returns
 # once every node reports cluster_state:ok. Nodes keep their data in memory only (no AOF, no RDB).
 redis_cluster_start() {
     local dir=$1 port nodes=() ok
@@ -201,7 +202,7 @@ redis_cluster_start() {
             sleep 0.1
         done
     done
-    redis-cli --cluster create "${nodes[@]}" --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 \
+    redis-cli --cluster create "${nodes[@]}" --cluster-replicas "${CLUSTER_REPLICAS:-1}" --cluster-yes >"$dir/create.log" 2>&1 \
         || { cat "$dir/create.log" >&2; die "redis-cli --cluster create failed (log: $dir/create.log)"; }
     for _ in $(seq 1 300); do
         ok=1

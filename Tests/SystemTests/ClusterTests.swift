@@ -51,6 +51,8 @@ import Testing
         let count = SystemTestScale.count(400)
         var settings = Self.settings()
         settings.duplicateRate = 0.2
+        // Unknown documents are given up on quickly, so the dead letters below come soon.
+        settings.workerEnvironment = ["DOCKET_MAX_ATTEMPTS": "3", "DOCKET_RETRY_BASE_MS": "100", "DOCKET_RETRY_CAP_MS": "200"]
         let system = try DocketSystem(
             name: "cluster", redisURL: TestEnvironment.redisClusterURL,
             databaseURL: try TestEnvironment.makeDatabase("system_cluster"), settings: settings)
@@ -78,6 +80,32 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(stats.stdout.utf8)) as? [String: Any])
         #expect((report["partitions"] as? [[String: Any]])?.count == 8)
         #expect(report["backlog"] as? Int == 0)
+
+        // Dead letters on the cluster: listed across partitions, each replayed into its own partition.
+        let ids = (0..<6).map { "msg_cluster_unknown_\($0)_\(TestEnvironment.randomHex(4))" }
+        for id in ids {
+            #expect(try system.postVerdict(webhookId: id, documentId: "doc-nobody-\(id)") == 202)
+        }
+        try await waitUntil(timeout: .seconds(30), what: "6 dead letters") { try await system.queueLengths().dead == ids.count }
+        let dead = try system.deadLetters()
+        #expect(dead.count == ids.count)
+        let partitioning = Partitioning(prefix: system.prefix, count: 8)
+        for letter in dead {
+            let id = try #require(letter["id"] as? String)
+            let webhookId = try #require(letter["webhookId"] as? String)
+            #expect(Int(id.split(separator: "-")[0]) == partitioning.partition(forWebhookId: webhookId), "\(id) for \(webhookId)")
+        }
+        let first = try #require(dead.first?["id"] as? String)
+        let partition = try #require(Int(first.split(separator: "-")[0]))
+        let events = partitioning.keys(partition).events
+        let addedBefore = PartitionTests.field("entries-added", in: try await system.redisSend(key: events, ["XINFO", "STREAM", RedisArgument(events)])) ?? 0
+        let replayed = try ChildProcess.run(product: "docketctl", arguments: ["dead", "replay", first], environment: system.commonEnvironment)
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        let addedAfter = PartitionTests.field("entries-added", in: try await system.redisSend(key: events, ["XINFO", "STREAM", RedisArgument(events)])) ?? 0
+        #expect(addedAfter == addedBefore + 1, "the replay did not go back to partition \(partition)")
+        let purged = try ChildProcess.run(
+            product: "docketctl", arguments: ["dead", "purge", "--all", "--yes"], environment: system.commonEnvironment)
+        #expect(purged.status == 0, "\(purged.stdout)\(purged.stderr)")
     }
 
     /// `redis-cli --cluster reshard` moves every slot of the primary serving partition 0 to another primary while
