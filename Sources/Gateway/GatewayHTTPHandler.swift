@@ -19,7 +19,7 @@ import StandardWebhooks
 ///
 /// At most one enqueue per connection awaits Redis. If the client goes away meanwhile, the reply still arrives (replies
 /// are matched by order on the Redis connection) and is counted, but not written.
-final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
+final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester, ReplicaWaitListener {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -80,12 +80,11 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
     private var webhookTimestamp = 0
     private var receivedAt = 0
     private var enqueueStarted = NIODeadline.uptimeNanoseconds(0)
-    /// The enqueue was answered (accepted, or a duplicate when this is true) and its `ReplicaWait` is out on the same
-    /// connection: the reply to come is WAIT's.
+    /// The enqueue was answered (accepted, or a duplicate when this is true) and waits for its link's replica wait.
     private var awaitingReplicas = false
     private var acceptedDuplicate = false
     /// Where the enqueue went: its replica wait must follow on the same connection.
-    private var replicaSender: (any EnqueueSender)?
+    private var replicaSender: (any ReplicaWaitSender)?
 
     init(loop: GatewayLoop) {
         self.loop = loop
@@ -341,32 +340,18 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
             QueueLink.writeNoOp(into: &buffer)
             return
         }
-        if awaitingReplicas, let wait = loop.replicaWait {
-            wait.write(into: &buffer)
-            return
-        }
         loop.enqueues[partition].write(webhookId: webhookId, timestamp: webhookTimestamp, receivedAt: receivedAt, body: body, into: &buffer)
     }
 
     func queueReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
         guard case .awaitingRedis = state else { return }
-        if awaitingReplicas {
-            replicasReplied(result)
-            return
-        }
         if let wait = loop.replicaWait, case .success(let reply) = result, let outcome = reply.enqueueOutcome, outcome != .overBacklog,
            let sender = replicaSender {
-            // In Redis, not yet on enough replicas: WAIT on the connection that wrote it (a duplicate's enqueue touched
-            // its dedupe key, so the WAIT covers the original write too).
+            // In Redis, not yet on enough replicas: wait for them on the connection that wrote it (a duplicate's enqueue
+            // rewrote its dedupe key, so the wait covers the original write too).
             awaitingReplicas = true
             acceptedDuplicate = outcome == .duplicate
-            do {
-                _ = try sender.submit(caller, partition: partition)
-            } catch {
-                awaitingReplicas = false
-                loop.logger.debug("Replica wait refused", metadata: ["request_id": "\(requestID)", "reason": "\(error)"])
-                finishEnqueue(.replicasUnavailable(wanted: wait.replicas))
-            }
+            sender.awaitReplicas(wait, listener: self)
             return
         }
         replicaSender = nil
@@ -383,18 +368,21 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester {
         finishEnqueue(WebhookIntake.answer(forEnqueueReply: result, webhookId: webhookId, allocator: allocator))
     }
 
-    /// The WAIT's reply: 202 once enough replicas hold the write, 503 + `Retry-After` otherwise (the sender retries and
-    /// dedupe absorbs the repeat).
-    private func replicasReplied(_ result: Result<QueueReply, QueueLinkFailure>) {
+    // MARK: - ReplicaWaitListener
+
+    /// The replica wait's answer: 202 once enough replicas hold the write; 503 + `Retry-After` otherwise
+    /// (`replicas-unavailable` when too few acknowledged in time, `queue-unavailable` when the link gave no answer). The
+    /// sender retries and dedupe absorbs the repeat.
+    func replicasReplied(_ result: ReplicaWaitResult) {
+        guard case .awaitingRedis = state, awaitingReplicas else { return }
         awaitingReplicas = false
         replicaSender = nil
-        guard let wait = loop.replicaWait else { return }
-        guard case .success(let reply) = result, wait.isSatisfied(by: reply) else {
+        let wanted = loop.replicaWait?.replicas ?? 0
+        guard case .acknowledged(let count) = result, count >= wanted else {
             loop.logger.debug("Too few replicas acknowledged", metadata: [
-                "request_id": "\(requestID)", "webhook_id": "\(webhookId)",
-                "acknowledged": "\((try? result.get())?.replicasAcknowledged.map(String.init) ?? "none")",
+                "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "result": "\(result)",
             ])
-            finishEnqueue(.replicasUnavailable(wanted: wait.replicas))
+            finishEnqueue(result == .failed ? .queueUnavailable : .replicasUnavailable(wanted: wanted))
             return
         }
         loop.process.metrics.enqueueDuration.recordNanoseconds(

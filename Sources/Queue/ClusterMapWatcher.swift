@@ -38,7 +38,7 @@ public final class ClusterMapWatcher: Sendable {
         refreshWanted.store(true, ordering: .relaxed)
     }
 
-    /// Reloads until `stop`: every `interval`, or within 20 ms of a request.
+    /// Reloads until `stop`: every `interval`, or soon after a request (at most ten reloads a second).
     public func run() async {
         var lastError = ""
         while !stopped.load(ordering: .relaxed) && !Task.isCancelled {
@@ -66,8 +66,10 @@ public final class ClusterMapWatcher: Sendable {
                     lastError = message
                 }
             }
+            // A request is honoured after at least 100 ms: a burst of refused sends asks many times for one reload.
             var waited = Duration.zero
-            while waited < interval && !refreshWanted.load(ordering: .relaxed) && !stopped.load(ordering: .relaxed) {
+            while waited < interval && !(refreshWanted.load(ordering: .relaxed) && waited >= .milliseconds(100))
+                && !stopped.load(ordering: .relaxed) {
                 guard (try? await Task.sleep(for: .milliseconds(20))) != nil else { return }
                 waited += .milliseconds(20)
             }

@@ -54,6 +54,22 @@ public final class QueueLink {
     /// Commands sent and not yet answered.
     public var pendingCount: Int { connection.pendingCount }
 
+    /// The link's coalesced replica waits, made on first use.
+    private var replicaWaiter: ReplicaWaiter?
+
+    /// Tells `listener` how many replicas hold every write this link made so far (one `WAIT` at a time, shared by every
+    /// listener that joins before its answer: `ReplicaWaiter`). Call right after the listener's enqueue was answered.
+    public func awaitReplicas(_ wait: ReplicaWait, listener: any ReplicaWaitListener) {
+        let waiter: ReplicaWaiter
+        if let existing = replicaWaiter {
+            waiter = existing
+        } else {
+            waiter = ReplicaWaiter(wait: wait, link: self)
+            replicaWaiter = waiter
+        }
+        waiter.add(listener)
+    }
+
     /// Called on the loop when a reply says the cluster moved on (a redirect, `CLUSTERDOWN`, `TRYAGAIN`) or the link
     /// failed: the router asks for a fresh slot map.
     var onClusterTrouble: (() -> Void)?

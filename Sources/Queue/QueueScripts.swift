@@ -5,18 +5,16 @@ import Redis
 enum QueueScripts {
     /// Gateway enqueue. Dedupe, backlog check and XADD happen together or not at all; a duplicate is recognised even
     /// above the backlog limit. Creates the `workers` group at id 0 with the stream, so events enqueued before any
-    /// worker ran are read too. A duplicate rewrites its dedupe key's expiry (the same instant): a write that replicates,
-    /// so a WAIT after it also covers the original enqueue, made perhaps on another connection.
+    /// worker ran are read too. A duplicate rewrites its dedupe key as it is (`SET … KEEPTTL`: same value, same expiry):
+    /// a write that replicates after the original, so a WAIT after it also covers the original enqueue, made perhaps on
+    /// another connection.
     /// KEYS: events, seen key. ARGV: dedupe ttl s, max backlog, group, then field/value pairs.
     static let enqueue = RedisScript("""
         if redis.call('EXISTS', KEYS[1]) == 0 then
           redis.call('XGROUP', 'CREATE', KEYS[1], ARGV[3], '0', 'MKSTREAM')
         end
-        local ttl = redis.call('PTTL', KEYS[2])
-        if ttl > 0 then
-          redis.call('PEXPIRE', KEYS[2], ttl)
-          return {'duplicate'}
-        elseif ttl == -1 then
+        if redis.call('EXISTS', KEYS[2]) == 1 then
+          redis.call('SET', KEYS[2], '1', 'KEEPTTL')
           return {'duplicate'}
         end
         if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[2]) then return {'backlog'} end

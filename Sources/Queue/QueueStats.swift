@@ -50,7 +50,12 @@ extension EventQueue {
             ["XLEN", RedisArgument(keys.dead)],
             ["XINFO", "CONSUMERS", RedisArgument(keys.events), RedisArgument(QueueKeys.group)],
         ])
-        // A missing stream or group (nothing ever enqueued) reads as zero, not as an error.
+        // A missing stream or group (nothing ever enqueued) reads as zero, not as an error; any other error reply (a
+        // cluster redirect while a slot moves, a key of the wrong type) is thrown, so a cluster client follows it and
+        // nobody reads a partition in motion as empty.
+        for case .error(let message) in replies where !(message.hasPrefix("NOGROUP") || message.hasPrefix("ERR ")) {
+            throw RedisError(code: .server, message: message)
+        }
         let pending = replies[1].array?.first?.int ?? 0
         var consumers: [QueueStats.Consumer] = []
         for item in replies[5].array ?? [] {

@@ -13,12 +13,25 @@ import Testing
 @testable import Queue
 
 /// Stands in for the loop's Redis connection: holds each enqueue until the test answers it, or refuses them all.
-final class FakeEnqueueSender: EnqueueSender {
+final class FakeEnqueueSender: EnqueueSender, ReplicaWaitSender {
     /// What `QueueLink` would hold: each caller's relay, as the link sees it.
     var waiting: [QueueCaller.Relay] = []
+    /// Replica waits asked for, in order.
+    var replicaListeners: [any ReplicaWaitListener] = []
     var refuseAll = false
 
-    func submit(_ caller: QueueCaller, partition: Int) throws(QueueSendRefusal) -> any EnqueueSender {
+    func awaitReplicas(_ wait: ReplicaWait, listener: any ReplicaWaitListener) {
+        replicaListeners.append(listener)
+    }
+
+    /// Answers every replica wait asked for so far with `result`.
+    func answerReplicaWaits(_ result: ReplicaWaitResult) {
+        let listeners = replicaListeners
+        replicaListeners.removeAll()
+        for listener in listeners { listener.replicasReplied(result) }
+    }
+
+    func submit(_ caller: QueueCaller, partition: Int) throws(QueueSendRefusal) -> any ReplicaWaitSender {
         if refuseAll { throw .unavailable }
         caller.relay.willSend()
         waiting.append(caller.relay)
@@ -216,44 +229,45 @@ final class FakeEnqueueSender: EnqueueSender {
         #expect(replies.first?.body == #"{"id":"msg_second"}"#)
     }
 
-    /// DOCKET_REDIS_MIN_REPLICAS: an accepted or duplicate enqueue is answered only after WAIT on the same connection;
-    /// too few acknowledgements (or a failed WAIT) is 503 + Retry-After, a full backlog needs no WAIT.
+    /// DOCKET_REDIS_MIN_REPLICAS: an accepted or duplicate enqueue is answered only after its link's replica wait; too
+    /// few acknowledgements is 503 replicas-unavailable, no answer 503 queue-unavailable, a full backlog needs no wait.
     @Test func replicaWaitDecidesBetween202And503() throws {
         let sender = FakeEnqueueSender()
         let channel = try Self.makeChannel(sender: sender, replicaWait: ReplicaWait(replicas: 2, timeoutMilliseconds: 300))
         defer { _ = try? channel.finish() }
         let accepted = RESPValue.array([.bulkString(Array("accepted".utf8)), .bulkString(Array("1-0".utf8))])
 
-        // Accepted, then 2 replicas: 202, and WAIT 2 300 was what went out second.
+        // Accepted, then 2 replicas: 202.
         #expect(try Self.exchange(channel, try Self.signedWebhook(id: "msg_replicated")).isEmpty)
         #expect(sender.answerOldest(accepted).hasPrefix("*18\r\n$7\r\nEVALSHA"))
         #expect(try Self.written(channel).isEmpty, "answered before the replicas acknowledged")
-        #expect(sender.answerOldest(.integer(2)) == "*3\r\n$4\r\nWAIT\r\n$1\r\n2\r\n$3\r\n300\r\n")
+        #expect(sender.replicaListeners.count == 1)
+        sender.answerReplicaWaits(.acknowledged(2))
         var replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
         #expect(replies.map(\.status) == [202])
 
         // Accepted, but only 1 replica in time: 503 with Retry-After and its own problem type.
         _ = try Self.exchange(channel, try Self.signedWebhook(id: "msg_lagging"))
         _ = sender.answerOldest(accepted)
-        _ = sender.answerOldest(.integer(1))
+        sender.answerReplicaWaits(.acknowledged(1))
         replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
         #expect(replies.map(\.status) == [503])
         #expect(replies.first?.header("retry-after") == "1")
         #expect(replies.first?.body.contains("replicas-unavailable") == true)
 
-        // A duplicate waits too; the link failing during the WAIT is 503.
+        // A duplicate waits too; a wait that got no answer (the link failed) is 503 queue-unavailable.
         _ = try Self.exchange(channel, try Self.signedWebhook(id: "msg_dup"))
         _ = sender.answerOldest(.array([.bulkString(Array("duplicate".utf8))]))
-        #expect(sender.waiting.count == 1, "a duplicate was answered without WAIT")
-        let relay = sender.waiting.removeFirst()
-        relay.redisReplied(.failure(RedisError(code: .connection, message: "gone")))
+        #expect(sender.replicaListeners.count == 1, "a duplicate was answered without a replica wait")
+        sender.answerReplicaWaits(.failed)
         replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
         #expect(replies.map(\.status) == [503])
+        #expect(replies.first?.body.contains("queue-unavailable") == true)
 
-        // Over the backlog: 503 at once, no WAIT.
+        // Over the backlog: 503 at once, no wait.
         _ = try Self.exchange(channel, try Self.signedWebhook(id: "msg_full"))
         _ = sender.answerOldest(.array([.bulkString(Array("backlog".utf8))]))
-        #expect(sender.waiting.isEmpty)
+        #expect(sender.replicaListeners.isEmpty)
         replies = try LoopbackHTTPClient.parseAll(try Self.written(channel))
         #expect(replies.map(\.status) == [503])
         #expect(replies.first?.body.contains("backlog-full") == true)

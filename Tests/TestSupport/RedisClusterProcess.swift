@@ -8,11 +8,16 @@ public final class RedisClusterProcess: Sendable {
     /// Starts the nodes and creates the cluster; returns once every node reports `cluster_state:ok`.
     public static func start() throws -> RedisClusterProcess {
         var nodes: [RedisServerProcess] = []
-        for _ in 0..<6 { nodes.append(try RedisServerProcess.start(clusterNode: true)) }
-        let cluster = RedisClusterProcess(nodes: nodes)
-        try Command.check("redis-cli", ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"])
-        try cluster.waitUntilHealthy(timeout: .seconds(30))
-        return cluster
+        do {
+            for _ in 0..<6 { nodes.append(try RedisServerProcess.start(clusterNode: true)) }
+            let cluster = RedisClusterProcess(nodes: nodes)
+            try Command.check("redis-cli", ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"])
+            try cluster.waitUntilHealthy(timeout: .seconds(30))
+            return cluster
+        } catch {
+            for node in nodes { node.stop() }
+            throw error
+        }
     }
 
     private init(nodes: [RedisServerProcess]) {

@@ -130,6 +130,11 @@ public final class RedisServerProcess: Sendable {
         throw lastError ?? TestSupportError(.launchFailed, "redis-server did not restart on port \(port)")
     }
 
+    /// `redis-cli -p PORT arguments…`'s output ("" when it fails).
+    public func cli(_ arguments: [String]) -> String {
+        (try? Command.check("redis-cli", ["-p", "\(port)"] + arguments).stdout) ?? ""
+    }
+
     /// Whether the server process is alive.
     public var isRunning: Bool { process.withLock { $0?.isRunning ?? false } }
 

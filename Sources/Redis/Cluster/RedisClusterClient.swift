@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// A Redis Cluster client for the processes that use `RedisClient` (docs/scaling.md): one `RedisClient` per primary,
@@ -15,6 +16,8 @@ public final class RedisClusterClient: Sendable {
     private struct State {
         var map: ClusterSlotMap?
         var clients: [ClusterNode: RedisClient] = [:]
+        /// Nodes a command was routed to (not only asked for the map): their connections are kept across refreshes.
+        var commandNodes: Set<ClusterNode> = []
         var isShutDown = false
     }
 
@@ -45,7 +48,7 @@ public final class RedisClusterClient: Sendable {
                 if let target { node = target } else { node = try await primary(for: slot) }
                 lastNode = node
                 asking = nil
-                return try await client(for: node).withConnection { connection in
+                return try await client(for: node, routed: true).withConnection { connection in
                     if target != nil { try connection.send("ASKING") }
                     return try body(connection)
                 }
@@ -62,8 +65,8 @@ public final class RedisClusterClient: Sendable {
                 }
             } catch let error as RedisError where error.isConnectionError && error.code != .shutdown {
                 lastError = error
-                // A primary that failed may have been replaced by its replica: ask the cluster again.
-                forgetMap()
+                // A primary that failed may have been replaced by its replica: ask the cluster again (the nodes of the
+                // map in hand first, then the seeds).
                 try? await refreshMap()
             }
         }
@@ -95,7 +98,20 @@ public final class RedisClusterClient: Sendable {
                 let reply = try await client(for: node).send("CLUSTER", "SHARDS")
                 let map = try ClusterSlotMap(shardsReply: reply, fallbackHost: node.host)
                 guard !map.ranges.isEmpty else { continue }
-                state.withLock { $0.map = map }
+                let unused = state.withLock { state -> [RedisClient] in
+                    state.map = map
+                    // Close connections no command needs any more: nodes only asked for the map, primaries that lost
+                    // their slots (or died). The ones still routed to stay open.
+                    let keep = Set(map.primaries).intersection(state.commandNodes)
+                    state.commandNodes = keep
+                    let drop = state.clients.filter { !keep.contains($0.key) }
+                    for node in drop.keys { state.clients[node] = nil }
+                    return Array(drop.values)
+                }
+                if !unused.isEmpty {
+                    // `shutdown` waits for the client's thread; not on this task's thread.
+                    Thread.detachNewThread { for client in unused { client.shutdown() } }
+                }
                 return
             } catch {
                 lastError = error
@@ -122,13 +138,11 @@ public final class RedisClusterClient: Sendable {
         return node
     }
 
-    private func forgetMap() {
-        state.withLock { $0.map = nil }
-    }
-
-    private func client(for node: ClusterNode) throws(RedisError) -> RedisClient {
+    /// The node's client, made on first use; `routed`: a command goes there (its connection outlives map refreshes).
+    private func client(for node: ClusterNode, routed: Bool = false) throws(RedisError) -> RedisClient {
         try state.withLock { state throws(RedisError) -> RedisClient in
             guard !state.isShutDown else { throw RedisError(code: .shutdown, message: "the cluster client was shut down") }
+            if routed { state.commandNodes.insert(node) }
             if let existing = state.clients[node] { return existing }
             var configuration = template
             configuration.host = node.host
