@@ -173,7 +173,10 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "Model", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "QueueTests",
-            dependencies: ["Queue", "Redis", "RedisNIO", "Model", "TestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Queue", "Redis", "RedisNIO", "Model", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

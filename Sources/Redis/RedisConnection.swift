@@ -74,8 +74,17 @@ public final class RedisConnection {
 
     // MARK: - Pipelining primitives
 
-    /// Queues a command in the output buffer without waiting for its reply.
+    /// Under a cluster's `ASK` redirect (`RedisClusterClient`): every command goes out preceded by `ASKING`, whose `+OK`
+    /// `readReply` drops, since `ASKING` admits only the one command after it.
+    var asking = false
+
+    /// Queues a command in the output buffer without waiting for its reply (after `ASKING` while `asking`).
     func append(_ arguments: [RedisArgument]) throws {
+        if asking { try appendCommand(["ASKING"]) }
+        try appendCommand(arguments)
+    }
+
+    private func appendCommand(_ arguments: [RedisArgument]) throws {
         guard let context, context.pointee.err == 0 else { throw brokenError() }
         // One contiguous buffer holds every argument; hiredis copies it into its output buffer before returning.
         var lengths = [Int](repeating: 0, count: arguments.count)
@@ -107,8 +116,16 @@ public final class RedisConnection {
         if status != REDIS_OK { throw brokenError() }
     }
 
-    /// Reads the next reply, flushing the output buffer first if needed.
+    /// Reads the next reply, flushing the output buffer first if needed (and the `ASKING` reply before it while `asking`).
     func readReply() throws -> RESPValue {
+        if asking {
+            let askingReply = try readOneReply()
+            if case .error(let message) = askingReply { throw RedisError(code: .server, message: message) }
+        }
+        return try readOneReply()
+    }
+
+    private func readOneReply() throws -> RESPValue {
         guard let context, context.pointee.err == 0 else { throw brokenError() }
         var raw: UnsafeMutableRawPointer?
         guard redisGetReply(context, &raw) == REDIS_OK, let raw else { throw brokenError() }

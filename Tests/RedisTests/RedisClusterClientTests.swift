@@ -86,6 +86,16 @@ import Testing
         try Self.beginMigration(slot: slot, keys: [key], from: source, to: target)
         #expect(try await client.send(key: Array(key.utf8), ["GET", RedisArgument(key)]).string == "before")
         #expect(try await client.slotMap().primary(for: slot) == source, "ASK leaves the map as it was")
+        // A body of several commands (a stats pipeline, a settlement) is let in on the target command by command.
+        let replies = try await client.withConnection(slot: slot) { connection in
+            let replies = try connection.pipeline([["GET", RedisArgument(key)], ["TTL", RedisArgument(key)], ["EXISTS", RedisArgument(key)]])
+            // As the queue's pipelines do: an error reply (a redirect) is thrown, so the client follows it.
+            for case .error(let message) in replies { throw RedisError(code: .server, message: message) }
+            return replies
+        }
+        #expect(replies.first?.string == "before")
+        #expect((replies.dropFirst().first?.int ?? 0) > 0, "\(replies)")
+        #expect(replies.last?.int == 1, "\(replies)")
 
         // Moved for good: the source answers MOVED, the client reloads the map and follows.
         try Self.assign(slot: slot, to: target, primaries: map.primaries)

@@ -18,6 +18,9 @@ public final class RedisClusterClient: Sendable {
         var clients: [ClusterNode: RedisClient] = [:]
         /// Nodes a command was routed to (not only asked for the map): their connections are kept across refreshes.
         var commandNodes: Set<ClusterNode> = []
+        /// Refreshes started and the newest one installed: an older map finishing late is not installed over a newer.
+        var refreshesStarted = 0
+        var installedRefresh = 0
         var isShutDown = false
     }
 
@@ -32,8 +35,7 @@ public final class RedisClusterClient: Sendable {
 
     /// Runs `body` on the connection of the primary that serves `slot` (every key `body` touches must be in that
     /// slot). On a redirect or a lost node `body` runs again, so it must be safe to repeat — Docket's queue operations
-    /// are (their scripts check before they change). Under `ASK`, `ASKING` precedes `body`, and it covers `body`'s first
-    /// command only: a body of several commands redirected again mid-way is retried like any other redirect.
+    /// are (their scripts check before they change). Under `ASK`, `ASKING` precedes every command of `body` on the target.
     public func withConnection<T: Sendable>(slot: Int, _ body: @escaping @Sendable (RedisConnection) throws -> T) async throws -> T {
         var asking: ClusterNode?
         var lastError: (any Error)?
@@ -49,7 +51,9 @@ public final class RedisClusterClient: Sendable {
                 lastNode = node
                 asking = nil
                 return try await client(for: node, routed: true).withConnection { connection in
-                    if target != nil { try connection.send("ASKING") }
+                    // Every command of the body is let in under ASK, not only its first.
+                    connection.asking = target != nil
+                    defer { connection.asking = false }
                     return try body(connection)
                 }
             } catch let error as RedisError where error.code == .server {
@@ -63,6 +67,10 @@ public final class RedisClusterClient: Sendable {
                     asking = target
                 case .retryLater: break
                 }
+            } catch let error as RedisError where error.code == .shutdown && !state.withLock({ $0.isShutDown }) {
+                // The node's client was closed by a map refresh (its node left the map) while this call waited for it:
+                // the call never ran; route it again.
+                lastError = error
             } catch let error as RedisError where error.isConnectionError && error.code != .shutdown {
                 lastError = error
                 // A primary that failed may have been replaced by its replica: ask the cluster again (the nodes of the
@@ -91,7 +99,10 @@ public final class RedisClusterClient: Sendable {
 
     /// Reloads the slot map from the first node that answers `CLUSTER SHARDS`: known primaries first, then the seeds.
     public func refreshMap() async throws {
-        let known = state.withLock { $0.map?.primaries ?? [] }
+        let (known, refresh) = state.withLock { state -> ([ClusterNode], Int) in
+            state.refreshesStarted += 1
+            return (state.map?.primaries ?? [], state.refreshesStarted)
+        }
         var lastError: (any Error)?
         for node in known + seeds.filter({ !known.contains($0) }) {
             do {
@@ -99,11 +110,14 @@ public final class RedisClusterClient: Sendable {
                 let map = try ClusterSlotMap(shardsReply: reply, fallbackHost: node.host)
                 guard !map.ranges.isEmpty else { continue }
                 let unused = state.withLock { state -> [RedisClient] in
+                    guard refresh > state.installedRefresh else { return [] }
+                    state.installedRefresh = refresh
                     state.map = map
-                    // Close connections no command needs any more: nodes only asked for the map, primaries that lost
-                    // their slots (or died). The ones still routed to stay open.
-                    let keep = Set(map.primaries).intersection(state.commandNodes)
+                    // Close connections no command needs any more: nodes only asked for the map (but a client that
+                    // only loads maps keeps the node that answered), primaries that lost their slots or died.
+                    var keep = Set(map.primaries).intersection(state.commandNodes)
                     state.commandNodes = keep
+                    if keep.isEmpty { keep.insert(node) }
                     let drop = state.clients.filter { !keep.contains($0.key) }
                     for node in drop.keys { state.clients[node] = nil }
                     return Array(drop.values)
