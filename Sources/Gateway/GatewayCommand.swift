@@ -110,8 +110,7 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         let queue: QueueLink.Configuration
         do {
-            queue = try GatewayConfiguration.queueConfiguration(
-                url: common.redisURL, cluster: common.redisCluster, replicaTimeoutMilliseconds: minReplicas > 0 ? replicaTimeoutMilliseconds : 0)
+            queue = try GatewayConfiguration.queueConfiguration(url: common.redisURL, cluster: common.redisCluster)
         } catch {
             throw CommonOptions.invalidRedisURL(error.message)
         }

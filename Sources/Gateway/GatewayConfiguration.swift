@@ -32,15 +32,12 @@ struct GatewayConfiguration: Sendable {
     /// `DOCKET_REDIS_MIN_REPLICAS` > 0: the WAIT each accepted webhook needs before its 202 (docs/reference.md §4).
     var replicaWait: ReplicaWait?
 
-    /// Connect within 500 ms and expect each reply within 1 s (plus the replica wait, which holds the connection while it
-    /// lasts): beyond that Redis counts as unreachable (a 503). `maxPending` and the ping interval are set per loop from
-    /// `maxPendingPerLoop` and `readinessInterval`.
-    static func queueConfiguration(
-        url: String, cluster: Bool = false, replicaTimeoutMilliseconds: Int = 0
-    ) throws(InvalidQueueURL) -> QueueLink.Configuration {
+    /// Connect within 500 ms and expect each reply within 1 s: beyond that Redis counts as unreachable (a 503).
+    /// `maxPending` and the ping interval are set per loop from `maxPendingPerLoop` and `readinessInterval`, and the
+    /// reply timeout grows by `replicaWait`'s timeout there (a `WAIT` holds the connection while it lasts).
+    static func queueConfiguration(url: String, cluster: Bool = false) throws(InvalidQueueURL) -> QueueLink.Configuration {
         QueueLink.Configuration(
             endpoint: try QueueEndpoint(url: url, cluster: cluster), connectTimeout: .milliseconds(500),
-            commandTimeout: .seconds(1) + .milliseconds(replicaTimeoutMilliseconds), maxPending: 4096,
-            pingInterval: .milliseconds(500))
+            commandTimeout: .seconds(1), maxPending: 4096, pingInterval: .milliseconds(500))
     }
 }

@@ -80,9 +80,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester, ReplicaWai
     private var webhookTimestamp = 0
     private var receivedAt = 0
     private var enqueueStarted = NIODeadline.uptimeNanoseconds(0)
-    /// The enqueue was answered (accepted, or a duplicate when this is true) and waits for its link's replica wait.
-    private var awaitingReplicas = false
-    private var acceptedDuplicate = false
+    /// Set while the answered enqueue waits for its link's replica wait: whether it was a duplicate (nil otherwise).
+    private var replicaWaitDuplicate: Bool?
     /// Where the enqueue went: its replica wait must follow on the same connection.
     private var replicaSender: (any ReplicaWaitSender)?
 
@@ -318,7 +317,7 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester, ReplicaWai
             receivedAt = nowMilliseconds
             state = .awaitingRedis(body: body)
             enqueueStarted = .now()
-            awaitingReplicas = false
+            replicaWaitDuplicate = nil
             do {
                 replicaSender = try loop.sender.submit(caller, partition: partition)
             } catch {
@@ -349,16 +348,14 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester, ReplicaWai
            let sender = replicaSender {
             // In Redis, not yet on enough replicas: wait for them on the connection that wrote it (a duplicate's enqueue
             // rewrote its dedupe key, so the wait covers the original write too).
-            awaitingReplicas = true
-            acceptedDuplicate = outcome == .duplicate
+            replicaWaitDuplicate = outcome == .duplicate
             sender.awaitReplicas(wait, listener: self)
             return
         }
         replicaSender = nil
         switch result {
         case .success:
-            loop.process.metrics.enqueueDuration.recordNanoseconds(
-                Int64(NIODeadline.now().uptimeNanoseconds &- enqueueStarted.uptimeNanoseconds))
+            recordEnqueueDuration()
         case .failure(let error):
             loop.logger.debug("Enqueue failed", metadata: [
                 "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "error": "\(error)",
@@ -374,8 +371,8 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester, ReplicaWai
     /// (`replicas-unavailable` when too few acknowledged in time, `queue-unavailable` when the link gave no answer). The
     /// sender retries and dedupe absorbs the repeat.
     func replicasReplied(_ result: ReplicaWaitResult) {
-        guard case .awaitingRedis = state, awaitingReplicas else { return }
-        awaitingReplicas = false
+        guard case .awaitingRedis = state, let duplicate = replicaWaitDuplicate else { return }
+        replicaWaitDuplicate = nil
         replicaSender = nil
         let wanted = loop.replicaWait?.replicas ?? 0
         guard case .acknowledged(let count) = result, count >= wanted else {
@@ -385,10 +382,15 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester, ReplicaWai
             finishEnqueue(result == .failed ? .queueUnavailable : .replicasUnavailable(wanted: wanted))
             return
         }
+        recordEnqueueDuration()
+        let allocator = context?.channel.allocator ?? ByteBufferAllocator()
+        finishEnqueue(.accepted(id: webhookId, duplicate: duplicate, allocator: allocator))
+    }
+
+    /// `docket_gateway_enqueue_seconds`: from the enqueue's send to the answer it was accepted on.
+    private func recordEnqueueDuration() {
         loop.process.metrics.enqueueDuration.recordNanoseconds(
             Int64(NIODeadline.now().uptimeNanoseconds &- enqueueStarted.uptimeNanoseconds))
-        let allocator = context?.channel.allocator ?? ByteBufferAllocator()
-        finishEnqueue(.accepted(id: webhookId, duplicate: acceptedDuplicate, allocator: allocator))
     }
 
     /// Answers the webhook that awaited Redis, then goes on with what queued up behind it.

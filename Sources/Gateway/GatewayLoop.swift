@@ -32,6 +32,10 @@ final class GatewayLoop {
         var link = configuration.queue
         link.maxPending = configuration.maxPendingPerLoop
         link.pingInterval = configuration.readinessInterval
+        if let wait = configuration.replicaWait {
+            // A WAIT holds the connection up to its timeout: replies behind it may take that much longer.
+            link.commandTimeout += .milliseconds(wait.timeoutMilliseconds)
+        }
         partitioning = Partitioning(prefix: configuration.redisPrefix, count: configuration.partitions)
         queue = QueueRouter(configuration: link, partitioning: partitioning, watcher: clusterMap, eventLoop: eventLoop, logger: logger)
         sender = queue

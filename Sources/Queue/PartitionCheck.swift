@@ -10,21 +10,24 @@ extension Partitioning {
     public func strandedPartitions(on connection: RedisConnection) throws -> [Int: Int] {
         let beyond = Array(count..<Self.maxCount)
         guard !beyond.isEmpty else { return [:] }
-        var commands: [[RedisArgument]] = []
-        commands.reserveCapacity(beyond.count * 3)
-        for index in beyond {
-            let keys = self.keys(index)
-            commands.append(["XLEN", RedisArgument(keys.events)])
-            commands.append(["ZCARD", RedisArgument(keys.retry)])
-            commands.append(["XLEN", RedisArgument(keys.dead)])
-        }
-        let replies = try connection.pipeline(commands)
+        let replies = try connection.pipeline(beyond.flatMap { Self.holdingCommands(keys($0)) })
+        let perPartition = Self.holdingCommands(keys(0)).count
         var stranded: [Int: Int] = [:]
         for (offset, index) in beyond.enumerated() {
-            let held = replies[(offset * 3)..<(offset * 3 + 3)].reduce(0) { $0 + ($1.int ?? 0) }
+            let held = Self.held(replies[(offset * perPartition)..<((offset + 1) * perPartition)])
             if held > 0 { stranded[index] = held }
         }
         return stranded
+    }
+
+    /// What a partition holds, asked of Redis: the lengths of its events stream, retry set and dead stream.
+    static func holdingCommands(_ keys: QueueKeys) -> [[RedisArgument]] {
+        [["XLEN", RedisArgument(keys.events)], ["ZCARD", RedisArgument(keys.retry)], ["XLEN", RedisArgument(keys.dead)]]
+    }
+
+    /// The sum of `holdingCommands`' replies (a missing key counts 0).
+    static func held(_ replies: some Collection<RESPValue>) -> Int {
+        replies.reduce(0) { $0 + ($1.int ?? 0) }
     }
 }
 
@@ -40,12 +43,10 @@ extension QueueClient {
             for index in partitioning.count..<Partitioning.maxCount {
                 let keys = partitioning.keys(index)
                 let held = try await cluster.withConnection(slot: ClusterSlot.of(keys.events)) { connection in
-                    let replies = try connection.pipeline([
-                        ["XLEN", RedisArgument(keys.events)], ["ZCARD", RedisArgument(keys.retry)], ["XLEN", RedisArgument(keys.dead)],
-                    ])
+                    let replies = try connection.pipeline(Partitioning.holdingCommands(keys))
                     // An error reply (a redirect while a slot moves) is thrown, so the cluster client follows it.
                     for case .error(let message) in replies { throw RedisError(code: .server, message: message) }
-                    return replies.reduce(0) { $0 + ($1.int ?? 0) }
+                    return Partitioning.held(replies)
                 }
                 if held > 0 { stranded[index] = held }
             }

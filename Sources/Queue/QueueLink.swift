@@ -95,9 +95,6 @@ public final class QueueLink {
         status = QueueLinkStatus(connection.status)
     }
 
-    /// Where the link connects, `host:port`.
-    public var address: String { "\(connection.configuration.redis.host):\(connection.configuration.redis.port)" }
-
     /// Connects, and reconnects with backoff whenever the link fails, until `close`.
     public func start() {
         connection.start()

@@ -7,7 +7,7 @@ import Synchronization
 /// to a single Redis, or, on a cluster, one link per primary that serves a partition, chosen per command by the
 /// partition's slot through the shared `ClusterMapWatcher`. A reply that says the cluster moved on (a redirect,
 /// `CLUSTERDOWN`, `TRYAGAIN`) or a lost link asks for a fresh map; the command that met it gets its error (the
-/// webhook a 503), and the next one goes where the new map says. Confined to `eventLoop`.
+/// webhook a 503), and later ones go where the map says once it has been reloaded. Confined to `eventLoop`.
 public final class QueueRouter {
     public let eventLoop: any EventLoop
     /// Ready when every partition's link is up; readable from any thread.

@@ -62,7 +62,6 @@ import Testing
         try Self.attach(replica, to: primary)
         let harness = try H("replicas", redisURL: primary.url) { configuration in
             configuration.replicaWait = ReplicaWait(replicas: 1, timeoutMilliseconds: 300)
-            configuration.queue.commandTimeout = .seconds(1) + .milliseconds(300)
         }
         try await harness.withLiveGateway { client in
             let port = try #require(client.port)
