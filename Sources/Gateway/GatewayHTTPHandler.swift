@@ -319,7 +319,9 @@ final class GatewayHTTPHandler: ChannelDuplexHandler, QueueRequester, ReplicaWai
             enqueueStarted = .now()
             replicaWaitDuplicate = nil
             do {
-                replicaSender = try loop.sender.submit(caller, partition: partition)
+                let sender = try loop.sender.submit(caller, partition: partition)
+                // Kept only when a replica wait will follow: nothing more to hold per webhook otherwise.
+                if loop.replicaWait != nil { replicaSender = sender }
             } catch {
                 loop.logger.debug("Enqueue refused", metadata: [
                     "request_id": "\(requestID)", "webhook_id": "\(webhookId)", "reason": "\(error)",

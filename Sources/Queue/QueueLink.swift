@@ -104,7 +104,7 @@ public final class QueueLink {
     /// while the link is down or `maxPending` commands await replies. One command at a time per caller.
     public func send(_ caller: QueueCaller) throws(QueueSendRefusal) {
         do {
-            caller.relay.willSend(through: self)
+            caller.relay.willSend(trouble: onClusterTrouble)
             try connection.send(caller.relay)
         } catch {
             caller.relay.refused()
@@ -152,22 +152,23 @@ public struct QueueCaller {
     final class Relay: RedisRequester {
         private weak var idle: (any QueueRequester)?
         private var pending: (any QueueRequester)?
-        /// The link the command went out on, while it is out (for its cluster trouble hook).
-        private var link: QueueLink?
+        /// The cluster trouble hook of the link the command went out on, while it is out (nil off a cluster: nothing
+        /// to hold on the hot path).
+        private var trouble: (() -> Void)?
 
         init(_ requester: any QueueRequester) {
             idle = requester
         }
 
-        func willSend(through link: QueueLink? = nil) {
+        func willSend(trouble: (() -> Void)? = nil) {
             assert(pending == nil, "one command at a time per QueueCaller")
             pending = idle
-            self.link = link
+            self.trouble = trouble
         }
 
         func refused() {
             pending = nil
-            link = nil
+            trouble = nil
         }
 
         func writeCommand(into buffer: inout ByteBuffer) {
@@ -175,14 +176,14 @@ public struct QueueCaller {
         }
 
         func redisReplied(_ result: Result<RESPValue, RedisError>) {
-            if let link, let trouble = link.onClusterTrouble {
+            if let trouble {
+                self.trouble = nil
                 switch result {
                 case .success(.error(let message)) where ClusterRedirect(errorReply: message) != nil: trouble()
                 case .failure: trouble()
                 default: break
                 }
             }
-            link = nil
             guard let requester = pending else { return }
             pending = nil
             switch result {
